@@ -1,0 +1,1 @@
+"""Pictures, icons and the exercise library shipped with posturebreak."""

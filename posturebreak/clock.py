@@ -1,0 +1,39 @@
+"""Where time comes from. The only core-side module allowed to read the real clock.
+
+The policy never asks for the time: the engine reads a ``Clock`` and passes ``now`` in.
+Tests use a fake clock (``tests/fakes.py``) and run a simulated week in milliseconds.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """A source of wall and monotonic time. Called from the engine thread only."""
+
+    def now(self) -> datetime:
+        """The current instant, aware, in UTC."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never jumps (for detecting wall-clock changes)."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        """The current instant, aware, in UTC."""
+        return datetime.now(timezone.utc)
+
+    def monotonic(self) -> float:
+        """``time.monotonic()``."""
+        return time.monotonic()
+
+    def wall_minus_monotonic(self) -> float:
+        """Wall seconds minus monotonic seconds: constant until the wall clock is moved."""
+        return time.time() - time.monotonic()
