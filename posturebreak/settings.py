@@ -53,7 +53,9 @@ def _default_rules() -> Mapping[BreakKind, BreakRule]:
     # Diaz et al. 2023: movement every 30 min beats hourly; Cornell/Case Western: ~5 min hourly-ish.
     return MappingProxyType(
         {
-            BreakKind.STAND: BreakRule(BreakKind.STAND, timedelta(minutes=30), timedelta(minutes=1)),
+            BreakKind.STAND: BreakRule(
+                BreakKind.STAND, timedelta(minutes=30), timedelta(minutes=1)
+            ),
             BreakKind.STRETCH: BreakRule(
                 BreakKind.STRETCH, timedelta(minutes=60), timedelta(minutes=3)
             ),

@@ -1,0 +1,149 @@
+"""What the policy asks the outside world to do, and the status snapshot front ends show.
+
+The policy returns a list of these; the engine carries them out through its ports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from posturebreak.domain import BreakKind, Event, Mode, humanize
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """A snapshot of the app for the tray, the menu, the console and ``status``.
+
+    ``next_at`` is the next thing the user will see happen (a prompt, the end of a snooze,
+    pause or break); ``ring`` is the share of the current countdown still to go (1.0 just
+    after a break, 0.0 when it is due), or ``None`` when nothing is counting down.
+    """
+
+    mode: Mode
+    now: datetime
+    next_kind: BreakKind | None = None
+    next_at: datetime | None = None
+    ring: float | None = None
+    active_kind: BreakKind | None = None
+    active_duration: timedelta | None = None
+    paused_until: datetime | None = None
+    snooze_choices: tuple[timedelta, ...] = ()
+    snoozes_left: int = 0
+    taken_today: int = 0
+    prompted_today: int = 0
+    notice: str = ""
+
+    @property
+    def time_left(self) -> timedelta | None:
+        """Time until ``next_at`` (never negative), or ``None``."""
+        if self.next_at is None:
+            return None
+        return max(timedelta(0), self.next_at - self.now)
+
+    def headline(self) -> str:
+        """The one-line summary used as the tray tooltip: "Walk in 12 min", ...."""
+        left = self.time_left
+        if self.mode is Mode.PAUSED and self.paused_until is not None:
+            return f"Paused until {self.paused_until.astimezone():%H:%M}"
+        if self.mode is Mode.PROMPTING and self.active_kind is not None:
+            return f"Time to {self.active_kind.value}"
+        if self.mode is Mode.ON_BREAK and self.active_kind is not None and left is not None:
+            return f"{self.active_kind.label} break: {humanize(left)} left"
+        if self.mode is Mode.SNOOZED and self.active_kind is not None and left is not None:
+            return f"{self.active_kind.label} snoozed: {humanize(left)}"
+        if self.mode is Mode.OFF_HOURS:
+            if self.next_at is None:
+                return "Outside working hours"
+            return f"Outside working hours until {self.next_at.astimezone():%a %H:%M}"
+        if self.mode is Mode.AWAY:
+            return "Away from the desk"
+        if self.mode is Mode.DEFERRED and self.active_kind is not None:
+            return f"{self.active_kind.label} waiting: {self.notice or 'do not disturb'}"
+        if self.next_kind is not None and left is not None:
+            return f"{self.next_kind.label} in {humanize(left)}"
+        return "No breaks scheduled"
+
+
+@dataclass(frozen=True)
+class Record:
+    """Append ``event`` to the log (one committed transaction)."""
+
+    event: Event
+
+
+@dataclass(frozen=True)
+class ShowPrompt:
+    """Open the break prompt for ``kind`` (``duration`` long)."""
+
+    kind: BreakKind
+    duration: timedelta
+    snooze_choices: tuple[timedelta, ...]
+    snoozes_left: int
+    deadline: datetime
+
+
+@dataclass(frozen=True)
+class ClosePrompt:
+    """Close the prompt window if it is still open (answered elsewhere, timed out, ...)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class BeginBreak:
+    """Show the running break (countdown + exercise) for ``kind`` until ``ends_at``."""
+
+    kind: BreakKind
+    duration: timedelta
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class EndBreak:
+    """The break is over; close the countdown."""
+
+    kind: BreakKind
+    completed: bool
+
+
+@dataclass(frozen=True)
+class Notify:
+    """A heads-up notification (``title``, ``message``)."""
+
+    title: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ArmWakeup:
+    """Wake the engine at ``at`` (replaces any earlier request)."""
+
+    at: datetime
+
+
+@dataclass(frozen=True)
+class UpdateStatus:
+    """The status changed; redraw the tray and menu."""
+
+    view: StatusView
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A command could not be carried out; ``reason`` is a sentence for the user."""
+
+    reason: str
+
+
+Effect = (
+    Record
+    | ShowPrompt
+    | ClosePrompt
+    | BeginBreak
+    | EndBreak
+    | Notify
+    | ArmWakeup
+    | UpdateStatus
+    | Rejected
+)
