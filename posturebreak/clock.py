@@ -22,6 +22,10 @@ class Clock(Protocol):
         """Seconds on a clock that never jumps (for detecting wall-clock changes)."""
         ...
 
+    def boottime(self) -> float:
+        """Like ``monotonic`` but also counting time the machine was suspended."""
+        ...
+
 
 class SystemClock:
     """The real clock."""
@@ -34,6 +38,9 @@ class SystemClock:
         """``time.monotonic()``."""
         return time.monotonic()
 
-    def wall_minus_monotonic(self) -> float:
-        """Wall seconds minus monotonic seconds: constant until the wall clock is moved."""
-        return time.time() - time.monotonic()
+    def boottime(self) -> float:
+        """``CLOCK_BOOTTIME`` on Linux (counts suspend); ``monotonic`` elsewhere."""
+        boot = getattr(time, "CLOCK_BOOTTIME", None)
+        if boot is None:
+            return time.monotonic()
+        return time.clock_gettime(boot)

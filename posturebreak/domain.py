@@ -63,7 +63,7 @@ class Action(enum.Enum):
     DEFERRED = "deferred"
     PAUSED = "paused"
     RESUMED = "resumed"
-    NOTICE = "notice"
+    PLAN_RESET = "plan_reset"
 
 
 # The answers that close a prompt. Every prompt ends in exactly one of these.
@@ -87,6 +87,7 @@ class Mode(enum.Enum):
 
     WORKING = "working"
     NOTICE = "notice"
+    PLAN_RESET = "plan_reset"
     PROMPTING = "prompting"
     ON_BREAK = "on_break"
     SNOOZED = "snoozed"

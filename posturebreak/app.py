@@ -1,0 +1,221 @@
+"""The composition root: builds the real adapters and runs the engine (only ``run`` uses it).
+
+Start-up order matters for honest failure: config first (a broken file refuses to start),
+then the single-instance lock, then the log (a damaged one is moved aside and we say so),
+then the front end (tray, or the console when there is no display).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, timedelta
+from types import FrameType
+
+from posturebreak import config, paths
+from posturebreak.clock import SystemClock
+from posturebreak.domain import Action, BreakKind
+from posturebreak.engine import Engine, FrontEnd, Message, Quit, remembered_exercises
+from posturebreak.exercises import ExerciseLibrary, LibraryError
+from posturebreak.policy_state import Context
+from posturebreak.settings import Settings
+from posturebreak.store import EventStore, StoreError
+from posturebreak.today import TodayCounter
+
+log = logging.getLogger("posturebreak")
+
+# How far back the log is read at start-up for the exercise rotation.
+ROTATION_MEMORY = timedelta(days=30)
+
+
+def has_display(env: Mapping[str, str]) -> bool:
+    """Whether a graphical session is there to show a tray and windows."""
+    if sys.platform in {"win32", "darwin"}:
+        return True
+    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+
+
+def _err(message: str) -> None:
+    print(f"posturebreak: {message}", file=sys.stderr)
+
+
+def _setup_logging(p: paths.Paths) -> None:
+    root = logging.getLogger("posturebreak")
+    root.setLevel(logging.INFO)
+    with contextlib.suppress(OSError):
+        handler = logging.FileHandler(p.app_log_file, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+
+
+def run(*, console: bool = False, env: Mapping[str, str] | None = None) -> int:
+    """Start the app; returns the exit status."""
+    env = os.environ if env is None else env
+    p = paths.resolve(env)
+    try:
+        settings, created = config.load_or_create(p.config_file)
+    except config.ConfigError as exc:
+        _err(
+            f"{exc}\nposturebreak will not start with a broken config. Fix the file and try again."
+        )
+        return 2
+    if created:
+        print(f"posturebreak: wrote the default settings to {p.config_file}")
+    use_console = console or not has_display(env)
+    if use_console and not sys.stdin.isatty() and not console:
+        _err(
+            "no display and no terminal to show reminders in. Start it from a desktop session, "
+            "or in a terminal with `posturebreak run --console`."
+        )
+        return 1
+    if use_console and not console:
+        print("posturebreak: no display found, so reminders will appear in this terminal.")
+    from posturebreak.control import AlreadyRunning, InstanceLock
+
+    lock = InstanceLock(p)
+    try:
+        lock.acquire()
+    except AlreadyRunning as exc:
+        _err(str(exc))
+        return 1
+    except OSError as exc:
+        _err(f"cannot use {p.runtime_dir}: {exc.strerror}. Check that the directory is writable.")
+        return 1
+    try:
+        _setup_logging(p)
+        return _run_locked(settings, p, env, use_console=use_console)
+    finally:
+        lock.release()
+
+
+def _run_locked(
+    settings: Settings, p: paths.Paths, env: Mapping[str, str], *, use_console: bool
+) -> int:
+    try:
+        store, moved = EventStore.open(p.db_file)
+    except StoreError as exc:
+        _err(str(exc))
+        return 1
+    if moved is not None:
+        _err(
+            f"the log {moved.original} could not be read ({moved.reason}). It was kept as "
+            f"{moved.moved_to} and a new log was started."
+        )
+    with store:
+        clock = SystemClock()
+        now = clock.now()
+        ctx = Context(settings, None, walk_target(settings, store, now))
+        recent = store.events(since=now - ROTATION_MEMORY)
+        today = TodayCounter(None, recent)
+        try:
+            library: ExerciseLibrary | None = ExerciseLibrary.load()
+        except LibraryError as exc:
+            log.warning("exercise library unavailable: %s", exc)
+            library = None
+        shown = remembered_exercises(recent)
+        if use_console:
+            return _run_console(
+                ctx, clock=clock, store=store, p=p, today=today, library=library, shown=shown
+            )
+        from posturebreak.desktop.launch import run_desktop
+
+        return run_desktop(ctx, clock, store, p, env, today=today, library=library, shown=shown)
+
+
+def walk_target(settings: Settings, store: EventStore, now: datetime) -> timedelta | None:
+    """Today's walk length from the progressive plan (``None``: the configured duration)."""
+    from posturebreak import plan
+
+    if not settings.walking_plan.enabled:
+        return None
+    events = store.events(
+        since=now - plan.HISTORY, kinds=[BreakKind.WALK], actions=plan.RELEVANT
+    ) + store.events(since=now - plan.HISTORY, actions=[Action.PLAN_RESET])
+    return plan.current_target(settings, events, now, None).target
+
+
+@contextlib.contextmanager
+def serving(engine: Engine, p: paths.Paths) -> Iterator[None]:
+    """Run the wake-up scheduler and the control channel around the engine's loop."""
+    from posturebreak.control import ControlServer
+    from posturebreak.scheduling import WakeupScheduler
+
+    scheduler = WakeupScheduler(engine.wake)
+    engine.attach_wakeup(scheduler)
+    server = ControlServer(p, engine.handle_control)
+    scheduler.start()
+    try:
+        server.start()
+        try:
+            yield
+        finally:
+            server.stop()
+    finally:
+        scheduler.shutdown()
+
+
+def quit_on_signals(post_quit: Callable[[], None]) -> None:
+    """SIGTERM / SIGINT / SIGHUP end the app cleanly (main thread only)."""
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        post_quit()
+
+    for name in ("SIGTERM", "SIGINT", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            signal.signal(sig, handler)
+
+
+def _run_console(
+    ctx: Context,
+    *,
+    clock: SystemClock,
+    store: EventStore,
+    p: paths.Paths,
+    today: TodayCounter,
+    library: ExerciseLibrary | None,
+    shown: Mapping[BreakKind, list[str]],
+) -> int:
+    from posturebreak.console import HELP, ConsoleFrontEnd
+
+    holder: list[Engine] = []
+
+    def post(message: Message) -> None:
+        holder[0].post(message)
+
+    front = ConsoleFrontEnd(post, sys.stdout, sys.stdin)
+    engine = Engine(ctx, clock, store, front, today=today, library=library, shown=shown)
+    holder.append(engine)
+    quit_on_signals(lambda: engine.post(Quit()))
+    print(f"posturebreak is running in this terminal. {HELP}", flush=True)
+    with _terminal_restored(), serving(engine, p):
+        threading.Thread(target=front.read_keys, name="console-keys", daemon=True).start()
+        engine.run()
+    front.stop()
+    print("posturebreak stopped.")
+    return 0
+
+
+@contextlib.contextmanager
+def _terminal_restored() -> Iterator[None]:
+    """Put the terminal back as it was, even if the key reader is still in cbreak mode."""
+    if not sys.stdin.isatty() or sys.platform == "win32":
+        yield
+        return
+    import termios
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(termios.error):
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+_ = FrontEnd  # re-exported for the desktop launcher's type hints

@@ -1,0 +1,342 @@
+"""The one serial loop that owns the state: ticks, answers and control requests in, effects out.
+
+Every other thread (scheduler, tray, break window reader, control server) only puts a
+message on the engine's queue. The engine runs the pure policy and carries out its effects
+through the ports, so the order of events in the log is the order they happened.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from posturebreak import policy, protocol
+from posturebreak.clock import Clock
+from posturebreak.commands import Command
+from posturebreak.domain import Action, BreakKind, Event
+from posturebreak.effects import (
+    ArmWakeup,
+    BeginBreak,
+    ClosePrompt,
+    Effect,
+    EndBreak,
+    Notify,
+    Record,
+    Rejected,
+    ShowPrompt,
+    StatusView,
+    UpdateStatus,
+)
+from posturebreak.exercises import Exercise, ExerciseLibrary, next_exercise
+from posturebreak.policy_state import Context, Observation, PolicyState, initial_state
+from posturebreak.today import TodayCounter
+
+log = logging.getLogger("posturebreak.engine")
+
+# A wall clock that moved by more than this between two steps was changed, not just late.
+JUMP_THRESHOLD_S = 2.0
+
+
+class StorePort(Protocol):
+    """The event log. Called from the engine thread only."""
+
+    def append(self, event: Event) -> None:
+        """Write one event as one committed transaction."""
+        ...
+
+
+class WakeupPort(Protocol):
+    """Wakes the engine at an instant. ``arm`` is called from the engine thread only."""
+
+    def arm(self, at: datetime) -> None:
+        """Replace the pending wake-up with one at ``at``."""
+        ...
+
+
+class PresencePort(Protocol):
+    """Tells whether the person is at the desk. Called from the engine thread only."""
+
+    def idle(self) -> timedelta | None:
+        """Time since the last keyboard or mouse input, or ``None`` when unknown."""
+        ...
+
+    def hold(self) -> str:
+        """Why prompts should wait right now (fullscreen, meeting, ...), or ``""``."""
+        ...
+
+
+class FrontEnd(Protocol):
+    """What the person sees.
+
+    Called from the engine thread only; implementations hand the work to their own toolkit
+    thread or process and return at once.
+    """
+
+    def show_prompt(self, prompt: ShowPrompt, card: Exercise | None) -> None:
+        """Open the break prompt."""
+        ...
+
+    def close_prompt(self, reason: str) -> None:
+        """Close the prompt if it is open."""
+        ...
+
+    def begin_break(self, brk: BeginBreak, card: Exercise | None) -> None:
+        """Show the running break (countdown)."""
+        ...
+
+    def end_break(self, end: EndBreak) -> None:
+        """The break is over."""
+        ...
+
+    def show_status(self, view: StatusView) -> None:
+        """Redraw the tray / status line."""
+        ...
+
+    def notify(self, note: Notify) -> None:
+        """Show a heads-up notification; never raises."""
+        ...
+
+
+@dataclass(frozen=True)
+class Tick:
+    """Time to look at the clock (``reason`` is for the diagnostic log)."""
+
+    reason: str = "timer"
+
+
+@dataclass
+class Reply:
+    """A one-shot answer slot for a request made from another thread."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    value: Mapping[str, object] = field(default_factory=dict)
+
+    def set(self, value: Mapping[str, object]) -> None:
+        """Answer (engine thread)."""
+        self.value = value
+        self.done.set()
+
+    def wait(self, timeout: float) -> Mapping[str, object]:
+        """Wait for the answer (requesting thread)."""
+        if not self.done.wait(timeout):
+            return {"ok": False, "error": "the app did not answer in time"}
+        return self.value
+
+
+@dataclass(frozen=True)
+class Do:
+    """Apply a person's command; ``reply`` (if any) receives the outcome."""
+
+    command: Command
+    reply: Reply | None = None
+
+
+@dataclass(frozen=True)
+class Query:
+    """Ask for the status."""
+
+    reply: Reply
+
+
+@dataclass(frozen=True)
+class Quit:
+    """Stop the loop."""
+
+    reply: Reply | None = None
+
+
+Message = Tick | Do | Query | Quit
+
+
+class Engine:
+    """Owns the policy state and the log; runs on one thread via ``run()``."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        clock: Clock,
+        store: StorePort,
+        front: FrontEnd,
+        wakeup: WakeupPort | None = None,
+        *,
+        presence: PresencePort | None = None,
+        today: TodayCounter | None = None,
+        library: ExerciseLibrary | None = None,
+        shown: Mapping[BreakKind, list[str]] | None = None,
+        on_quit: Callable[[], None] | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self._clock = clock
+        self._store = store
+        self._front = front
+        self._wakeup = wakeup
+        self._pending_wake: datetime | None = None
+        self._presence = presence
+        self._today = today if today is not None else TodayCounter(ctx.tz)
+        self._library = library
+        self._shown: dict[BreakKind, list[str]] = {
+            k: list((shown or {}).get(k, [])) for k in BreakKind
+        }
+        self._on_quit = on_quit
+        self._queue: queue.Queue[Message] = queue.Queue()
+        self._state: PolicyState = initial_state(clock.now())
+        self._offsets = self._read_offsets()
+        self.view: StatusView | None = None
+
+    def attach_wakeup(self, wakeup: WakeupPort) -> None:
+        """Connect the scheduler (built after the engine, since it calls ``wake``)."""
+        self._wakeup = wakeup
+        if self._pending_wake is not None:
+            wakeup.arm(self._pending_wake)
+
+    # --- called from any thread -----------------------------------------------------------
+
+    def post(self, msg: Message) -> None:
+        """Queue a message for the engine thread (thread-safe)."""
+        self._queue.put(msg)
+
+    def wake(self, reason: str = "timer") -> None:
+        """Ask for a tick (scheduler, idle watch and clock-jump callbacks use this)."""
+        self.post(Tick(reason))
+
+    def handle_control(self, request: Mapping[str, object]) -> Mapping[str, object]:
+        """Serve one control request (called from the control server's thread)."""
+        try:
+            req = protocol.parse_request(request, self.ctx, self._clock.now())
+        except protocol.RequestError as exc:
+            return {"ok": False, "error": str(exc)}
+        reply = Reply()
+        if req is protocol.STATUS:
+            self.post(Query(reply))
+        elif req is protocol.QUIT:
+            self.post(Quit(reply))
+        elif not isinstance(req, protocol.Special):
+            self.post(Do(req, reply))
+        return reply.wait(5.0)
+
+    # --- the engine thread ----------------------------------------------------------------
+
+    def run(self) -> None:
+        """Process messages until ``Quit``. The first step happens at once."""
+        self._step(None)
+        while True:
+            msg = self._queue.get()
+            if isinstance(msg, Quit):
+                if msg.reply is not None:
+                    msg.reply.set({"ok": True, "message": "posturebreak is quitting."})
+                if self._on_quit is not None:
+                    self._on_quit()
+                return
+            if isinstance(msg, Query):
+                self._step(None)
+                msg.reply.set({"ok": True, "status": self._status_json()})
+                continue
+            command = msg.command if isinstance(msg, Do) else None
+            fx = self._step(command)
+            if isinstance(msg, Do) and msg.reply is not None:
+                rejected = [e.reason for e in fx if isinstance(e, Rejected)]
+                if rejected:
+                    msg.reply.set({"ok": False, "error": rejected[0]})
+                else:
+                    msg.reply.set(
+                        {
+                            "ok": True,
+                            "message": protocol.describe(command),
+                            "status": self._status_json(),
+                        }
+                    )
+
+    def _status_json(self) -> dict[str, object]:
+        if self.view is None:  # only before the first step
+            return {}
+        return protocol.status_json(self.view)
+
+    def _read_offsets(self) -> tuple[float, float]:
+        wall = self._clock.now().timestamp()
+        boot = self._clock.boottime()
+        return wall - boot, boot - self._clock.monotonic()
+
+    def _observe(self) -> Observation:
+        now = self._clock.now()
+        wall_boot, boot_mono = self._read_offsets()
+        jump_s = wall_boot - self._offsets[0]
+        asleep_s = max(0.0, boot_mono - self._offsets[1])
+        self._offsets = (wall_boot, boot_mono)
+        jump = timedelta(seconds=jump_s) if abs(jump_s) > JUMP_THRESHOLD_S else timedelta(0)
+        if jump:
+            log.info("wall clock moved by %+.0f s", jump_s)
+        idle = self._presence.idle() if self._presence is not None else None
+        hold = self._presence.hold() if self._presence is not None else ""
+        return Observation(
+            now=now, idle=idle, asleep=timedelta(seconds=asleep_s), jump=jump, hold=hold
+        )
+
+    def _step(self, command: Command | None) -> list[Effect]:
+        obs = self._observe()
+        self._state, fx = policy.step(self._state, self.ctx, obs, command)
+        cards = self._choose_cards(fx)
+        for effect in fx:
+            self._carry_out(effect, cards)
+        return fx
+
+    def _choose_cards(self, fx: list[Effect]) -> dict[BreakKind, Exercise]:
+        """Pick the exercise for a prompt or break, and note it in the logged event."""
+        cards: dict[BreakKind, Exercise] = {}
+        if self._library is None:
+            return cards
+        for i, effect in enumerate(fx):
+            kind = effect.kind if isinstance(effect, ShowPrompt | BeginBreak) else None
+            if kind is None or kind in cards:
+                continue
+            card = next_exercise(self._library, kind, self._shown[kind])
+            cards[kind] = card
+            self._shown[kind].append(card.id)
+            for j in range(i - 1, -1, -1):
+                prev = fx[j]
+                if isinstance(prev, Record) and prev.event.kind is kind:
+                    detail = "; ".join(p for p in (prev.event.detail, f"exercise={card.id}") if p)
+                    fx[j] = Record(replace(prev.event, detail=detail))
+                    break
+        return cards
+
+    def _carry_out(self, effect: Effect, cards: Mapping[BreakKind, Exercise]) -> None:
+        if isinstance(effect, Record):
+            self._store.append(effect.event)
+            self._today.add(effect.event)
+        elif isinstance(effect, ShowPrompt):
+            self._front.show_prompt(effect, cards.get(effect.kind))
+        elif isinstance(effect, ClosePrompt):
+            self._front.close_prompt(effect.reason)
+        elif isinstance(effect, BeginBreak):
+            self._front.begin_break(effect, cards.get(effect.kind))
+        elif isinstance(effect, EndBreak):
+            self._front.end_break(effect)
+        elif isinstance(effect, Notify):
+            self._front.notify(effect)
+        elif isinstance(effect, ArmWakeup):
+            self._pending_wake = effect.at
+            if self._wakeup is not None:
+                self._wakeup.arm(effect.at)
+        elif isinstance(effect, UpdateStatus):
+            taken, prompted = self._today.counts(effect.view.now)
+            self.view = replace(effect.view, taken_today=taken, prompted_today=prompted)
+            self._front.show_status(self.view)
+        # Rejected is answered to the requester by run().
+
+
+def remembered_exercises(events: list[Event]) -> dict[BreakKind, list[str]]:
+    """The exercise ids shown so far per kind, oldest first, from the log's details."""
+    shown: dict[BreakKind, list[str]] = {k: [] for k in BreakKind}
+    for e in events:
+        if e.kind is None or e.action not in {Action.PROMPTED, Action.STARTED}:
+            continue
+        for part in e.detail.split(";"):
+            key, _, value = part.strip().partition("=")
+            if key == "exercise" and value:
+                shown[e.kind].append(value)
+    return shown

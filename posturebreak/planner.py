@@ -1,0 +1,51 @@
+"""``posturebreak plan``: the day's reminders as configured, by running the policy. Pure.
+
+The plan assumes every break is taken when prompted, so it shows exactly the rhythm the
+settings produce (including the covering of smaller breaks by bigger ones).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from posturebreak import hours
+from posturebreak.commands import StartBreak
+from posturebreak.domain import BreakKind
+from posturebreak.effects import ShowPrompt
+from posturebreak.policy import step
+from posturebreak.policy_state import Context, Observation, initial_state
+from posturebreak.settings import Settings
+
+
+@dataclass(frozen=True)
+class PlannedBreak:
+    """One reminder of the day."""
+
+    at: datetime
+    kind: BreakKind
+    duration: timedelta
+
+
+def plan_day(
+    settings: Settings, day: date, tz: tzinfo | None, walk_target: timedelta | None = None
+) -> list[PlannedBreak]:
+    """The reminders of ``day`` if every break is started when it is prompted."""
+    ctx = Context(settings, tz, walk_target)
+    start = hours.local_instant(day, time(0), tz)
+    end = hours.local_instant(day + timedelta(days=1), time(0), tz)
+    state = initial_state(start)
+    now = start
+    out: list[PlannedBreak] = []
+    # A day holds far fewer than this many wake-ups even with seconds-long intervals.
+    for _ in range(200_000):
+        state, fx = step(state, ctx, Observation(now))
+        for e in fx:
+            if isinstance(e, ShowPrompt):
+                out.append(PlannedBreak(now, e.kind, e.duration))
+                state, _ = step(state, ctx, Observation(now), StartBreak())
+        wake = state.expected_wake
+        if wake is None or wake >= end:
+            break
+        now = wake
+    return out
