@@ -1,0 +1,502 @@
+"""The event log: an append-only SQLite table of ``Event`` (DESIGN §4).
+
+WAL mode with ``synchronous=FULL``: each ``append`` is one committed transaction, so a crash or
+``kill -9`` loses nothing that was acknowledged. Readers (the CLI) never block the writer.
+
+Thread rule: one ``EventStore`` is used by one thread at a time — the engine's. It may be opened
+on another thread (the composition root) and handed over, but never shared. Readers such as the
+CLI open their own ``EventStore`` on the same file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from posturebreak.domain import Action, BreakKind, Event, to_utc
+
+_log = logging.getLogger(__name__)
+
+# Numbered schema steps, applied in order, one transaction each; PRAGMA user_version holds how
+# many have run. Append only: a released step is never edited, or existing logs would diverge.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: the log itself.
+    (
+        """CREATE TABLE events (
+            id TEXT PRIMARY KEY,
+            at TEXT NOT NULL,
+            kind TEXT,
+            action TEXT NOT NULL,
+            duration_s REAL,
+            detail TEXT NOT NULL DEFAULT ''
+        )""",
+    ),
+    # 2: reading by time, and by kind over time (stats over a million events stay interactive).
+    (
+        "CREATE INDEX events_by_at ON events (at, id)",
+        "CREATE INDEX events_by_kind_at ON events (kind, at, id)",
+    ),
+    # 3: "the last event with this action" without scanning back through the whole log.
+    ("CREATE INDEX events_by_action_at ON events (action, at, id)",),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_SELECT = "SELECT id, at, kind, action, duration_s, detail FROM events"
+_INSERT = "INSERT INTO events (id, at, kind, action, duration_s, detail) VALUES (?, ?, ?, ?, ?, ?)"
+_MAGIC = b"SQLite format 3\x00"
+# Logs up to this size (years of normal use) get a full structural check on open, in
+# milliseconds; bigger ones only the cheap checks, so opening stays interactive.
+_THOROUGH_MAX_BYTES = 32 * 1024 * 1024
+_LATEST = "ORDER BY at DESC, id DESC LIMIT 1"
+
+# SQLite primary result codes (sqlite3.SQLITE_* exists only from Python 3.11 on).
+_READONLY, _BUSY, _LOCKED, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 8, 5, 6, 10, 11, 13, 14, 26
+_PERM, _AUTH = 3, 23
+
+
+class StoreError(Exception):
+    """The log cannot be used; the message says what is wrong and what to do."""
+
+
+class StoreLocked(StoreError):  # noqa: N818  the name is part of the agreed API
+    """Another process held a write lock on the log for longer than the busy timeout."""
+
+
+@dataclass(frozen=True)
+class MovedAside:
+    """A damaged log was renamed (kept, never deleted) and a new one started; tell the user."""
+
+    original: Path
+    moved_to: Path
+    reason: str
+
+
+class _DamagedLogError(Exception):
+    """The file is not a usable posturebreak log (internal: triggers moving it aside)."""
+
+
+def _code(exc: sqlite3.Error) -> int | None:
+    """The primary SQLite result code of ``exc``, from the attribute or (3.10) the message."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF
+    text = str(exc).lower()
+    for needle, value in (
+        ("locked", _BUSY),
+        ("full", _FULL),
+        ("readonly", _READONLY),
+        ("malformed", _CORRUPT),
+        ("not a database", _NOTADB),
+        ("unable to open", _CANTOPEN),
+        ("disk i/o", _IOERR),
+    ):
+        if needle in text:
+            return value
+    return None
+
+
+def _is_damage(exc: sqlite3.Error) -> bool:
+    return _code(exc) in (_CORRUPT, _NOTADB)
+
+
+_ELSEWHERE = ", or set POSTUREBREAK_HOME to another folder"
+# What to tell the user for each kind of failure: what is wrong, then what to do.
+_ADVICE: tuple[tuple[tuple[int, ...], str], ...] = (
+    ((_FULL,), "the disk holding {where} is full; free some space and try again"),
+    ((_READONLY,), "{where} is read-only; make it and its folder writable by you" + _ELSEWHERE),
+    ((_CANTOPEN, _PERM, _AUTH), "cannot open {where}; check its and its folder's permissions"),
+    (
+        (_CORRUPT, _NOTADB),
+        "{where} is damaged ({exc}); rename it to start a new log",
+    ),
+    ((_IOERR,), "a disk error occurred on {where} ({exc}); check the disk"),
+)
+
+
+def _translate(exc: sqlite3.Error, where: str, doing: str, busy_ms: int) -> StoreError:
+    """One clear sentence for a failed SQLite call: what went wrong and what to do."""
+    code = _code(exc)
+    if code in (_BUSY, _LOCKED):
+        return StoreLocked(
+            f"Could not {doing}: the event log {where} is locked by another process"
+            f" (waited {busy_ms} ms); close the other posturebreak and try again."
+        )
+    for codes, advice in _ADVICE:
+        if code in codes:
+            return StoreError(f"Could not {doing}: {advice.format(where=where, exc=exc)}.")
+    return StoreError(f"Could not {doing} in the event log {where}: {exc}.")
+
+
+def _at_text(at: datetime) -> str:
+    # One fixed width format, so text order is time order and indexes can serve range queries.
+    return to_utc(at).isoformat(timespec="microseconds")
+
+
+@contextlib.contextmanager
+def _private_umask() -> Iterator[None]:
+    # umask is process-wide; opening happens at start-up or in a short-lived CLI process.
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _os_problem(path: Path, exc: OSError, what: str) -> StoreError:
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        return StoreError(
+            f"Cannot create {what} {path}: a part of that path is a file, not a folder;"
+            f" move that file away{_ELSEWHERE}."
+        )
+    if isinstance(exc, PermissionError):
+        return StoreError(
+            f"Cannot create {what} {path}: permission denied; make its folder writable by you"
+            f"{_ELSEWHERE}."
+        )
+    return StoreError(f"Cannot create {what} {path}: {exc.strerror or exc}.")
+
+
+def _prepare_file(path: Path) -> None:
+    """Make the folder (0700) and an empty log file (0600) if they do not exist yet."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise _os_problem(path.parent, exc, "the log folder") from None
+    if path.is_dir():
+        raise StoreError(f"The event log {path} is a folder, not a file; move it away{_ELSEWHERE}.")
+    if path.exists():
+        return
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return  # another process created it first; fine
+    except OSError as exc:
+        raise _os_problem(path, exc, "the event log") from None
+    os.close(fd)
+
+
+def _check_header(path: Path) -> None:
+    """``_DamagedLogError`` unless ``path`` is empty or a plausible, untruncated SQLite file."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as f:
+            head = f.read(100)
+    except OSError as exc:
+        raise StoreError(
+            f"Cannot read the event log {path}: {exc.strerror or exc}; check its permissions."
+        ) from None
+    if head and not head.startswith(_MAGIC):
+        raise _DamagedLogError("it is not an SQLite database")
+    if len(head) < 100:
+        if head:
+            raise _DamagedLogError("it is cut short")
+        return
+    # The header's page count is trustworthy when its two change counters agree (file format
+    # §1.3.7); a file shorter than that lost pages, even if the -wal hides it from a quick look.
+    page_size = int.from_bytes(head[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(head[28:32], "big")
+    if head[24:28] == head[92:96] and size < pages * page_size:
+        raise _DamagedLogError(f"it is cut short ({size} of {pages * page_size} bytes)")
+
+
+def _probe(conn: sqlite3.Connection, *, thorough: bool) -> int:
+    """The file's schema version, reading only; ``_DamagedLogError`` if it is not a usable log."""
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "events" in tables:
+            # Touch the newest pages and the time index: a truncated file fails here, cheaply.
+            conn.execute("SELECT * FROM events ORDER BY rowid DESC LIMIT 1").fetchall()
+            if version >= 2:
+                conn.execute("SELECT at FROM events ORDER BY at DESC LIMIT 1").fetchall()
+        if thorough:
+            problem = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+            if problem != "ok":
+                raise _DamagedLogError(f"it is damaged ({problem})")
+    except sqlite3.DatabaseError as exc:
+        if _is_damage(exc):
+            raise _DamagedLogError(f"it is damaged or not an SQLite database ({exc})") from None
+        raise
+    if version == 0 and tables:
+        raise _DamagedLogError("it is an SQLite database, but not a posturebreak log")
+    if 0 < version <= SCHEMA_VERSION and "events" not in tables:
+        raise _DamagedLogError("it has no events table")
+    return version
+
+
+def _refuse_newer(where: str, version: int) -> None:
+    """``StoreError`` if the file's schema is newer than this code (leave such a file alone)."""
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"The event log {where} was written by a newer posturebreak (schema {version}, this"
+            f" one knows up to {SCHEMA_VERSION}); upgrade posturebreak."
+        )
+
+
+def _aside_name(path: Path) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    candidate = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+        n += 1
+    return candidate
+
+
+def _move_aside(path: Path, reason: str) -> MovedAside:
+    target = _aside_name(path)
+    try:
+        # Sidecars first: a -wal left next to a fresh file would be replayed into it.
+        for suffix in ("-wal", "-shm", "-journal"):
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                side.rename(target.with_name(target.name + suffix))
+        path.rename(target)
+    except OSError as exc:
+        raise StoreError(
+            f"The event log {path} is unusable ({reason}) and could not be moved aside"
+            f" ({exc.strerror or exc}); move it away yourself and start posturebreak again."
+        ) from None
+    _log.warning("moved damaged event log %s to %s: %s", path, target, reason)
+    return MovedAside(original=path, moved_to=target, reason=reason)
+
+
+def _row_to_event(row: tuple[str, str, str | None, str, float | None, str]) -> Event:
+    event_id, at, kind, action, duration_s, detail = row
+    try:
+        return Event(
+            id=event_id,
+            at=datetime.fromisoformat(at),
+            kind=None if kind is None else BreakKind(kind),
+            action=Action(action),
+            duration_s=duration_s,
+            detail=detail,
+        )
+    except ValueError as exc:
+        raise StoreError(
+            f"Event {event_id} in the log cannot be read ({exc}); was it written by a newer"
+            " posturebreak? Upgrade posturebreak."
+        ) from None
+
+
+class EventStore:
+    """The append-only event log on one SQLite file (or in memory, for tests).
+
+    Use it from one thread only (the engine's); other processes open their own.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, where: str, busy_timeout_ms: int) -> None:
+        """Wrap an open, migrated connection; use ``open`` or ``memory`` instead."""
+        self._conn = conn
+        self._where = where
+        self._busy_ms = busy_timeout_ms
+
+    @classmethod
+    def open(cls, path: Path, busy_timeout_ms: int = 5000) -> tuple[EventStore, MovedAside | None]:
+        """Open (creating as needed) the log at ``path`` and bring its schema up to date.
+
+        A damaged or foreign file (and its -wal/-shm) is renamed to
+        ``<name>.corrupt-<UTC timestamp>`` and a new empty log started; the ``MovedAside`` says
+        where it went. Raises ``StoreError`` for a log from a newer posturebreak, permission
+        problems or a full disk, and ``StoreLocked`` when another process holds the write lock.
+        """
+        with _private_umask():
+            try:
+                return cls._open_file(path, busy_timeout_ms), None
+            except _DamagedLogError as damaged:
+                moved = _move_aside(path, str(damaged))
+            try:
+                return cls._open_file(path, busy_timeout_ms), moved
+            except _DamagedLogError as damaged:  # a brand-new file never is
+                raise StoreError(f"Cannot start a new event log at {path}: {damaged}.") from None
+
+    @classmethod
+    def _open_file(cls, path: Path, busy_timeout_ms: int) -> EventStore:
+        _prepare_file(path)
+        where = str(path)
+        try:
+            # Judge the file read-only first: a writable connection would fold a -wal into a
+            # damaged file (and delete it) on close, and the damaged file must be kept intact.
+            _check_header(path)
+            probe = sqlite3.connect(path.absolute().as_uri() + "?mode=ro", uri=True)
+            try:
+                version = _probe(probe, thorough=path.stat().st_size <= _THOROUGH_MAX_BYTES)
+            finally:
+                probe.close()
+            _refuse_newer(where, version)
+            conn = sqlite3.connect(
+                where,
+                timeout=busy_timeout_ms / 1000,
+                isolation_level=None,
+                check_same_thread=False,  # opened by the composition root, used by the engine
+            )
+        except sqlite3.Error as exc:
+            raise _translate(exc, where, "open the log", busy_timeout_ms) from None
+        try:
+            return cls._setup(conn, where, busy_timeout_ms, version, wal=True)
+        except sqlite3.Error as exc:
+            conn.close()
+            if _is_damage(exc):
+                raise _DamagedLogError(f"it is damaged ({exc})") from None
+            raise _translate(exc, where, "open the log", busy_timeout_ms) from None
+        except BaseException:
+            conn.close()
+            raise
+
+    @classmethod
+    def memory(cls) -> EventStore:
+        """A fresh log in memory, migrated to the current schema (for tests)."""
+        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        return cls._setup(conn, ":memory:", 0, 0, wal=False)
+
+    @classmethod
+    def _setup(
+        cls, conn: sqlite3.Connection, where: str, busy_ms: int, version: int, *, wal: bool
+    ) -> EventStore:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+        if wal:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                _log.warning("event log %s cannot use WAL (journal mode %s)", where, mode)
+        conn.execute("PRAGMA synchronous = FULL")
+        if version < SCHEMA_VERSION:
+            _migrate(conn, where)
+        return cls(conn, where, busy_ms)
+
+    def append(self, event: Event) -> None:
+        """Add ``event`` in one committed transaction; ``StoreError`` if it cannot be saved."""
+        try:
+            self._conn.execute(_INSERT, _row(event))
+        except sqlite3.IntegrityError:
+            raise ValueError(f"event {event.id} is already in the log") from None
+        except sqlite3.Error as exc:
+            raise _translate(exc, self._where, "save an event", self._busy_ms) from None
+
+    def merge(self, events: Iterable[Event]) -> int:
+        """Add the events whose id is not in the log yet, in one transaction; how many were new."""
+        rows = [_row(e) for e in events]
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                before = self._conn.total_changes
+                self._conn.executemany(_INSERT.replace("INSERT", "INSERT OR IGNORE", 1), rows)
+                added = self._conn.total_changes - before
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:  # SQLite already rolled back on a full disk
+                    self._conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise _translate(exc, self._where, "merge events", self._busy_ms) from None
+        return added
+
+    def events(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        kinds: Collection[BreakKind] | None = None,
+        actions: Collection[Action] | None = None,
+    ) -> list[Event]:
+        """The matching events ordered by time then id; ``since`` inclusive, ``until`` exclusive."""
+        return list(self.iter_events(since, until, kinds, actions))
+
+    def iter_events(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        kinds: Collection[BreakKind] | None = None,
+        actions: Collection[Action] | None = None,
+    ) -> Iterator[Event]:
+        """Like ``events``, streamed in batches for big logs (finish it before writing)."""
+        clauses: list[str] = []
+        params: list[str] = []
+        if since is not None:
+            clauses.append("at >= ?")
+            params.append(_at_text(since))
+        if until is not None:
+            clauses.append("at < ?")
+            params.append(_at_text(until))
+        for column, values in (
+            ("kind", None if kinds is None else [k.value for k in kinds]),
+            ("action", None if actions is None else [a.value for a in actions]),
+        ):
+            if values is None:
+                continue
+            if not values:
+                return
+            clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"{_SELECT}{where} ORDER BY at, id"  # clauses hold only placeholders
+        try:
+            cursor = self._conn.execute(sql, params)
+            while batch := cursor.fetchmany(1000):
+                yield from (_row_to_event(r) for r in batch)
+        except sqlite3.Error as exc:
+            raise _translate(exc, self._where, "read events", self._busy_ms) from None
+
+    def count(self) -> int:
+        """How many events the log holds."""
+        try:
+            return int(self._conn.execute("SELECT count(*) FROM events").fetchone()[0])
+        except sqlite3.Error as exc:
+            raise _translate(exc, self._where, "count events", self._busy_ms) from None
+
+    def last_event(self, actions: Collection[Action] | None = None) -> Event | None:
+        """The latest event (by time, then id), optionally only among ``actions``."""
+        try:
+            if actions is None:
+                rows = self._conn.execute(_SELECT + " " + _LATEST).fetchall()
+            else:
+                # One indexed look-up per action beats one query that must sort them all.
+                sql = _SELECT + " WHERE action = ? " + _LATEST
+                rows = [row for a in set(actions) for row in self._conn.execute(sql, (a.value,))]
+        except sqlite3.Error as exc:
+            raise _translate(exc, self._where, "read events", self._busy_ms) from None
+        if not rows:
+            return None
+        return _row_to_event(max(rows, key=lambda r: (r[1], r[0])))
+
+    def close(self) -> None:
+        """Close the connection (a checkpoint folds the WAL back into the file)."""
+        self._conn.close()
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _row(event: Event) -> tuple[str, str, str | None, str, float | None, str]:
+    kind = None if event.kind is None else event.kind.value
+    return (event.id, _at_text(event.at), kind, event.action.value, event.duration_s, event.detail)
+
+
+def _migrate(conn: sqlite3.Connection, where: str) -> None:
+    """Run the missing schema steps, each in its own write transaction."""
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Read under the write lock: another process may have migrated meanwhile.
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version >= SCHEMA_VERSION:
+                conn.execute("COMMIT")
+                _refuse_newer(where, version)
+                return
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        _log.info("event log %s migrated to schema %d", where, version + 1)

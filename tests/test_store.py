@@ -1,0 +1,555 @@
+"""The event log against real SQLite files: round trips, filters, migrations, damage, crashes."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import threading
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from posturebreak import paths
+from posturebreak.domain import Action, BreakKind, Event
+from posturebreak.store import SCHEMA_VERSION, EventStore, MovedAside, StoreError, StoreLocked
+
+ROOT = Path(__file__).resolve().parents[1]
+T0 = datetime(2026, 11, 21, 9, 30, tzinfo=timezone.utc)
+
+# The schema as it stood after each version, written out independently of the module so that a
+# changed (rather than appended) migration is caught. Version 0 is an empty file.
+SCHEMA_AT: dict[int, list[str]] = {
+    1: [
+        (
+            "CREATE TABLE events (id TEXT PRIMARY KEY, at TEXT NOT NULL, kind TEXT,"
+            " action TEXT NOT NULL, duration_s REAL, detail TEXT NOT NULL DEFAULT '')"
+        )
+    ],
+}
+SCHEMA_AT[2] = [
+    *SCHEMA_AT[1],
+    "CREATE INDEX events_by_at ON events (at, id)",
+    "CREATE INDEX events_by_kind_at ON events (kind, at, id)",
+]
+SCHEMA_AT[3] = [*SCHEMA_AT[2], "CREATE INDEX events_by_action_at ON events (action, at, id)"]
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("POSTUREBREAK_HOME", str(tmp_path / "home"))
+    return paths.resolve().db_file
+
+
+def ev(minutes: float, kind=BreakKind.STAND, action=Action.PROMPTED, **kw) -> Event:
+    return Event.new(T0 + timedelta(minutes=minutes), kind, action, **kw)
+
+
+def open_store(path: Path, **kw) -> EventStore:
+    store, moved = EventStore.open(path, **kw)
+    assert moved is None
+    return store
+
+
+def child_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+# --- round trips and queries -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["file", "memory"])
+def test_events_read_back_equal_with_none_fields_and_any_timezone(db, where):
+    store = open_store(db) if where == "file" else EventStore.memory()
+    paris = timezone(timedelta(hours=1))
+    written = [
+        Event(
+            str(uuid.uuid4()),
+            datetime(2026, 3, 1, 10, 0, 0, 123456, tzinfo=paris),
+            None,
+            Action.PAUSED,
+        ),
+        Event(str(uuid.uuid4()), T0, BreakKind.WALK, Action.COMPLETED, 300.25, "5 min, 420 steps"),
+    ]
+    with store:
+        for e in written:
+            store.append(e)
+        back = store.events()
+    assert back == written
+    assert back[0].at == datetime(2026, 3, 1, 9, 0, 0, 123456, tzinfo=timezone.utc)
+    assert all(e.at.utcoffset() == timedelta(0) for e in back)
+    assert back[0].kind is None
+    assert back[0].duration_s is None
+
+
+def test_a_reopened_log_keeps_everything(db):
+    with open_store(db) as store:
+        written = [ev(i, detail=f"n{i}") for i in range(5)]
+        for e in written:
+            store.append(e)
+    with open_store(db) as again:
+        assert again.events() == written
+        assert again.count() == 5
+
+
+def test_filters_since_inclusive_until_exclusive_kinds_actions():
+    store = EventStore.memory()
+    a = ev(0, BreakKind.STAND, Action.PROMPTED)
+    b = ev(10, BreakKind.WALK, Action.STARTED)
+    c = ev(20, None, Action.PAUSED)
+    d = ev(30, BreakKind.WALK, Action.SKIPPED)
+    for e in (d, b, a, c):  # insertion order must not matter
+        store.append(e)
+    assert store.events() == [a, b, c, d]
+    assert store.events(since=b.at, until=d.at) == [b, c]
+    assert store.events(kinds={BreakKind.WALK}) == [b, d]
+    assert store.events(actions=[Action.PAUSED, Action.PROMPTED]) == [a, c]
+    assert store.events(kinds={BreakKind.WALK}, actions={Action.SKIPPED}) == [d]
+    assert store.events(kinds=()) == []
+    local = timezone(timedelta(hours=-5))
+    assert store.events(since=b.at.astimezone(local)) == [b, c, d]
+
+
+def test_events_at_the_same_instant_are_ordered_by_id():
+    store = EventStore.memory()
+    same = [Event(str(uuid.uuid4()), T0, BreakKind.STAND, Action.PROMPTED) for _ in range(20)]
+    store.merge(same)
+    assert store.events() == sorted(same, key=lambda e: e.id)
+
+
+def test_iter_events_streams_a_big_log_in_order():
+    store = EventStore.memory()
+    many = [ev(i / 10) for i in range(2500)]
+    assert store.merge(reversed(many)) == 2500
+    streamed = store.iter_events(kinds=[BreakKind.STAND])
+    assert next(streamed) == many[0]
+    assert [many[0], *streamed] == many
+
+
+def test_count_and_last_event():
+    store = EventStore.memory()
+    assert store.count() == 0
+    assert store.last_event() is None
+    first = ev(0, action=Action.PROMPTED)
+    snooze = ev(1, action=Action.SNOOZED)
+    later = ev(2, action=Action.PROMPTED)
+    for e in (later, first, snooze):
+        store.append(e)
+    assert store.count() == 3
+    assert store.last_event() == later
+    assert store.last_event([Action.SNOOZED, Action.SKIPPED]) == snooze
+    assert store.last_event([Action.SKIPPED]) is None
+
+
+def test_merge_adds_only_new_events_and_twice_adds_nothing():
+    store = EventStore.memory()
+    batch = [ev(i) for i in range(5)]
+    store.append(batch[0])
+    assert store.merge(batch) == 4
+    assert store.merge(batch) == 0
+    assert store.merge([*batch, ev(9)]) == 1
+    assert store.count() == 6
+
+
+def test_appending_the_same_event_twice_is_refused():
+    store = EventStore.memory()
+    e = ev(0)
+    store.append(e)
+    with pytest.raises(ValueError, match="already in the log"):
+        store.append(e)
+    assert store.count() == 1
+
+
+_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+_events = st.builds(
+    Event,
+    id=st.uuids().map(str),
+    at=st.datetimes(
+        min_value=datetime(1970, 1, 2),  # noqa: DTZ001  hypothesis bounds are naive by API
+        max_value=datetime(2200, 1, 1),  # noqa: DTZ001  hypothesis bounds are naive by API
+        timezones=st.just(timezone.utc),
+    ),
+    kind=st.none() | st.sampled_from(BreakKind),
+    action=st.sampled_from(Action),
+    duration_s=st.none() | st.floats(min_value=0, allow_nan=False, allow_infinity=False),
+    detail=_text,
+)
+
+
+@given(st.lists(_events, max_size=20, unique_by=lambda e: e.id))
+@settings(max_examples=50, suppress_health_check=[HealthCheck.too_slow])
+def test_any_events_round_trip_through_the_store(events):
+    store = EventStore.memory()
+    assert store.merge(events) == len(events)
+    assert store.events() == sorted(events, key=lambda e: (e.at, e.id))
+
+
+# --- migrations and schema versions -------------------------------------------------------------
+
+
+def make_db(path: Path, version: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    for statement in SCHEMA_AT.get(version, []):
+        conn.execute(statement)
+    if version >= 1:
+        conn.execute(
+            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                "0b6f1a4e-6c1e-4d4e-9c39-8f5f0d3c1a01",
+                "2026-11-21T09:30:00.000000+00:00",
+                "walk",
+                "completed",
+                300.0,
+                "old",
+            ),
+        )
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.commit()
+    conn.close()
+
+
+def schema_of(path: Path) -> set[tuple[str, str]]:
+    conn = sqlite3.connect(path)
+    try:
+        return set(
+            conn.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+        )
+    finally:
+        conn.close()
+
+
+def test_the_schema_table_in_this_test_covers_every_version():
+    assert sorted(SCHEMA_AT) == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_an_empty_file_becomes_a_log(db):
+    db.parent.mkdir(parents=True)
+    db.write_bytes(b"")
+    with open_store(db) as store:
+        store.append(ev(0))
+        assert store.count() == 1
+    assert schema_of(db) == {("table", "events")} | {
+        ("index", n) for n in ("events_by_at", "events_by_kind_at", "events_by_action_at")
+    }
+
+
+@pytest.mark.parametrize("version", range(SCHEMA_VERSION))
+def test_every_older_schema_is_migrated_and_keeps_its_events(db, tmp_path, version):
+    make_db(db, version)
+    fresh = tmp_path / "fresh.sqlite3"
+    make_db(fresh, SCHEMA_VERSION)
+    with open_store(db) as store:
+        old = store.events()
+        store.append(ev(5))
+        assert store.count() == len(old) + 1
+    if version >= 1:
+        assert [e.detail for e in old] == ["old"]
+        assert old[0].kind is BreakKind.WALK
+        assert old[0].duration_s == 300.0
+    assert schema_of(db) == schema_of(fresh)
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    conn.close()
+
+
+def test_a_log_from_a_newer_version_is_refused_and_left_alone(db):
+    make_db(db, SCHEMA_VERSION)
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.commit()
+    conn.close()
+    before = db.read_bytes()
+    with pytest.raises(StoreError, match=r"newer posturebreak.*upgrade"):
+        EventStore.open(db)
+    assert db.read_bytes() == before
+    assert sorted(p.name for p in db.parent.iterdir()) == [db.name]
+
+
+# --- damaged files ------------------------------------------------------------------------------
+
+
+def truncated_real_log(path: Path) -> None:
+    with open_store(path) as store:
+        store.merge(ev(i, detail="x" * 200) for i in range(2000))
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def zeroed_middle(path: Path) -> None:
+    with open_store(path) as store:
+        store.merge(ev(i, detail="x" * 200) for i in range(2000))
+    data = bytearray(path.read_bytes())
+    third = len(data) // 3
+    data[third : 2 * third] = bytes(third)
+    path.write_bytes(bytes(data))
+
+
+def foreign_database(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE photos (name TEXT)")
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        pytest.param(lambda p: p.write_bytes(random.randbytes(8192)), id="random-bytes"),
+        pytest.param(truncated_real_log, id="truncated-db"),
+        pytest.param(zeroed_middle, id="zeroed-pages"),
+        pytest.param(lambda p: p.write_text("id,at\nnot a database\n"), id="text-file"),
+        pytest.param(foreign_database, id="other-apps-db"),
+    ],
+)
+def test_a_damaged_log_is_moved_aside_intact_and_a_new_one_started(db, spoil):
+    db.parent.mkdir(parents=True)
+    spoil(db)
+    original = db.read_bytes()
+    store, moved = EventStore.open(db)
+    with store:
+        assert isinstance(moved, MovedAside)
+        assert moved.original == db
+        assert moved.moved_to.name.startswith("events.sqlite3.corrupt-")
+        assert moved.moved_to.name.endswith("Z")
+        assert moved.reason
+        assert moved.moved_to.read_bytes() == original
+        assert store.count() == 0
+        store.append(ev(0))
+    with open_store(db) as again:
+        assert again.count() == 1
+
+
+def test_a_damaged_logs_wal_file_goes_with_it(db):
+    db.parent.mkdir(parents=True)
+    db.write_text("garbage")
+    wal = db.with_name(db.name + "-wal")
+    wal.write_bytes(b"old wal bytes")
+    store, moved = EventStore.open(db)
+    store.close()
+    assert moved is not None
+    assert moved.moved_to.with_name(moved.moved_to.name + "-wal").read_bytes() == b"old wal bytes"
+    assert moved.moved_to.read_text() == "garbage"
+
+
+def test_a_cut_short_log_whose_newest_pages_are_in_its_wal_is_moved_aside_untouched(db, tmp_path):
+    # A writer still has the source open, so its newest pages sit in the -wal; copying both and
+    # cutting the main file short is what an interrupted copy or a bad disk leaves behind.
+    src = tmp_path / "src.sqlite3"
+    conn = sqlite3.connect(src, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    for statement in SCHEMA_AT[SCHEMA_VERSION]:
+        conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    rows = [
+        (
+            str(uuid.uuid4()),
+            f"2026-01-01T00:00:{i % 60:02d}.000000+00:00",
+            "stand",
+            "prompted",
+            None,
+            "x" * 200,
+        )
+        for i in range(2000)
+    ]
+    conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows[:1990])
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows[1990:])
+    db.parent.mkdir(parents=True)
+    data = src.read_bytes()
+    db.write_bytes(data[: len(data) // 2])
+    wal = db.with_name(db.name + "-wal")
+    wal.write_bytes(src.with_name(src.name + "-wal").read_bytes())
+    conn.close()
+    before = (db.read_bytes(), wal.read_bytes())
+    store, moved = EventStore.open(db)
+    store.close()
+    assert moved is not None
+    assert moved.reason.startswith("it is cut short")
+    kept_wal = moved.moved_to.with_name(moved.moved_to.name + "-wal")
+    assert (moved.moved_to.read_bytes(), kept_wal.read_bytes()) == before
+
+
+def test_a_second_damaged_log_in_the_same_second_gets_its_own_name(db):
+    db.parent.mkdir(parents=True)
+    db.write_text("one")
+    EventStore.open(db)[0].close()
+    db.unlink()
+    db.write_text("two")
+    for side in db.parent.glob(db.name + "-*"):
+        side.unlink()
+    moved = EventStore.open(db)[1]
+    assert moved is not None
+    kept = sorted(p.read_text() for p in db.parent.glob("*.corrupt-*") if "-wal" not in p.name)
+    assert "one" in kept
+    assert "two" in kept
+
+
+# --- permissions and bad places ------------------------------------------------------------------
+
+
+def test_a_data_dir_that_is_a_file_gives_one_clear_error(tmp_path):
+    blocker = tmp_path / "home"
+    blocker.write_text("i am a file")
+    with pytest.raises(StoreError, match=r"is a file, not a folder.*POSTUREBREAK_HOME") as info:
+        EventStore.open(blocker / "data" / "events.sqlite3")
+    assert str(blocker) in str(info.value)
+    assert blocker.read_text() == "i am a file"
+
+
+def test_a_log_path_that_is_a_folder_gives_one_clear_error(db):
+    db.mkdir(parents=True)
+    with pytest.raises(StoreError, match="is a folder, not a file"):
+        EventStore.open(db)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through read-only modes")
+def test_a_read_only_folder_gives_one_clear_error(tmp_path):
+    locked = tmp_path / "ro"
+    locked.mkdir(mode=0o500)
+    try:
+        with pytest.raises(StoreError, match="permission denied"):
+            EventStore.open(locked / "events.sqlite3")
+    finally:
+        locked.chmod(0o700)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through read-only modes")
+def test_a_read_only_log_gives_one_clear_error(db):
+    open_store(db).close()
+    db.chmod(0o400)
+    store = open_store(db)
+    with pytest.raises(StoreError, match="read-only"):
+        store.append(ev(0))
+    store.close()
+
+
+def test_files_and_folders_are_private_whatever_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "a" / "b" / "events.sqlite3"
+        with open_store(path) as store:
+            store.append(ev(0))
+            sidecars = [path.with_name(path.name + s) for s in ("-wal", "-shm")]
+            modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in [path, *sidecars]}
+        assert set(modes.values()) == {0o600}, modes
+        for folder in (tmp_path / "a", tmp_path / "a" / "b"):
+            assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        assert os.umask(0o022) == 0o022  # opening restored the caller's umask
+    finally:
+        os.umask(old)
+
+
+def test_a_full_disk_is_one_clear_error_and_the_log_stays_usable(db):
+    with open_store(db) as store:
+        store.append(ev(0))
+        pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+        store._conn.execute(f"PRAGMA max_page_count = {pages}")
+        with pytest.raises(StoreError, match="full; free some space"):
+            store.merge(ev(i, detail="y" * 4000) for i in range(1, 50))
+        store._conn.execute("PRAGMA max_page_count = 1000000")
+        store.append(ev(99))
+        assert store.count() == 2
+
+
+# --- other processes -----------------------------------------------------------------------------
+
+WRITER = """
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from posturebreak.domain import Action, BreakKind, Event
+from posturebreak.store import EventStore
+store, _ = EventStore.open(Path(sys.argv[1]))
+print("ready", flush=True)
+while True:
+    e = Event.new(datetime.now(timezone.utc), BreakKind.STAND, Action.PROMPTED)
+    store.append(e)
+    print(e.id, flush=True)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trial", range(3))
+def test_kill_9_loses_no_acknowledged_event(db, trial):
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(db)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "ready\n"
+        acknowledged = [proc.stdout.readline() for _ in range(random.randint(1, 300))]
+        threading.Event().wait(random.uniform(0, 0.05))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        acknowledged += proc.stdout.read().splitlines(keepends=True)
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+    assert proc.returncode == -signal.SIGKILL
+    ids = [line.strip() for line in acknowledged if line.endswith("\n")]
+    assert ids
+    with open_store(db) as store:
+        logged = {e.id for e in store.events()}
+    assert set(ids) <= logged
+
+
+LOCKER = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+sys.stdin.readline()
+conn.execute("ROLLBACK")
+"""
+
+
+@pytest.mark.slow
+def test_a_write_lock_held_by_another_process_gives_store_locked(db):
+    store = open_store(db, busy_timeout_ms=200)
+    store.append(ev(0))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LOCKER, str(db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdin is not None
+        assert proc.stdout.readline() == "locked\n"
+        with pytest.raises(StoreLocked, match="locked by another process"):
+            store.append(ev(1))
+        with pytest.raises(StoreLocked):
+            store.merge([ev(2)])
+        # Readers are not blocked, and a second store (the CLI) still opens.
+        assert store.count() == 1
+        with open_store(db, busy_timeout_ms=200) as reader:
+            assert reader.count() == 1
+        proc.stdin.write("\n")
+        proc.stdin.close()
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+    store.append(ev(3))
+    assert store.count() == 2
+    store.close()
