@@ -75,7 +75,7 @@ def run(*, console: bool = False, env: Mapping[str, str] | None = None) -> int:
         return 1
     if use_console and not console:
         print("posturebreak: no display found, so reminders will appear in this terminal.")
-    from posturebreak.control import AlreadyRunning, InstanceLock
+    from posturebreak.control import AlreadyRunning, ControlError, InstanceLock
 
     lock = InstanceLock(p)
     try:
@@ -89,6 +89,9 @@ def run(*, console: bool = False, env: Mapping[str, str] | None = None) -> int:
     try:
         _setup_logging(p)
         return _run_locked(settings, p, env, use_console=use_console)
+    except ControlError as exc:
+        _err(f"cannot open the control channel: {exc}")
+        return 1
     finally:
         lock.release()
 
