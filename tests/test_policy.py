@@ -21,7 +21,6 @@ from posturebreak.domain import Action, BreakKind, Mode
 from posturebreak.effects import ClosePrompt, ShowPrompt
 from posturebreak.policy_state import view_of
 from posturebreak.settings import BreakRule, Settings
-
 from tests.sim import Sim, at, check_prompt_outcomes, minutes
 
 MONDAY = "2026-11-23"
@@ -132,7 +131,7 @@ def test_unanswered_prompt_is_missed_after_the_timeout_and_timers_restart():
 
 def test_skip_restarts_the_kind_and_the_ones_it_covers():
     sim = Sim(Settings(), at(f"{MONDAY} 09:00"))
-    sim.run_until(at(f"{MONDAY} 10:00"), answer=lambda s, p: Skip())
+    sim.run_until(at(f"{MONDAY} 10:00"), answer=lambda _sim, _prompt: Skip())
     assert [e.kind for e in sim.of(Action.SKIPPED)] == [BreakKind.STAND, BreakKind.STRETCH]
     assert [f"{sim.local(e):%H:%M}" for e in sim.of(Action.PROMPTED)] == ["09:30", "10:00"]
 
@@ -321,7 +320,8 @@ def test_the_core_imports_no_toolkit():
     code = (
         "import sys, posturebreak.policy, posturebreak.config, posturebreak.stats, "
         "posturebreak.domain\n"
-        "bad = [m for m in ('pystray', 'PIL', 'plyer', 'apscheduler', 'tkinter') if m in sys.modules]\n"
+        "kits = ('pystray', 'PIL', 'plyer', 'apscheduler', 'tkinter')\n"
+        "bad = [m for m in kits if m in sys.modules]\n"
         "print(bad); sys.exit(1 if bad else 0)"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
