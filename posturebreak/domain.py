@@ -87,7 +87,6 @@ class Mode(enum.Enum):
 
     WORKING = "working"
     NOTICE = "notice"
-    PLAN_RESET = "plan_reset"
     PROMPTING = "prompting"
     ON_BREAK = "on_break"
     SNOOZED = "snoozed"
