@@ -62,6 +62,9 @@ __all__ = ["Context", "Observation", "PolicyState", "step"]
 
 Step = tuple[PolicyState, list[Effect]]
 
+# The detail of a natural break that closed an open prompt (stats and tests look for it).
+AWAY_PROMPT = "away during the prompt"
+
 # A pause always ends: the longest one we accept.
 MAX_PAUSE = timedelta(days=7)
 
@@ -195,9 +198,7 @@ def _end_absence(
             return state  # too short for what was asked: the prompt stays open
         fx.append(ClosePrompt("away"))
         kind = max([*logged, act.kind], key=lambda k: k.rank)
-        fx.append(
-            _record(now, kind, Action.NATURAL, away.total_seconds(), "away during the prompt")
-        )
+        fx.append(_record(now, kind, Action.NATURAL, away.total_seconds(), AWAY_PROMPT))
         return replace(state, activity=None)
     if isinstance(act, Snoozed) and biggest.covers(act.kind):
         state = replace(state, activity=None)
@@ -222,7 +223,7 @@ def _expire(
     elif isinstance(act, Prompt) and act.opened_at + ctx.settings.prompt.timeout <= now:
         fx.append(ClosePrompt("timeout"))
         if still_away and obs.idle is not None:
-            fx.append(_record(now, act.kind, Action.NATURAL, obs.idle.total_seconds(), "away"))
+            fx.append(_record(now, act.kind, Action.NATURAL, obs.idle.total_seconds(), AWAY_PROMPT))
         else:
             fx.append(_record(now, act.kind, Action.MISSED, detail="no answer"))
         state = replace(state.with_sat(_covered(ctx, act.kind)), activity=None)
