@@ -1,0 +1,316 @@
+"""The command line, in-process and against a real running app in another process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from posturebreak.cli import main
+from posturebreak.domain import Action, BreakKind, Event
+from posturebreak.store import EventStore
+
+from tests.sim import at
+
+FAST_CONFIG = """
+[schedule]
+workdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+hours = ["00:00-23:59"]
+[breaks.stand]
+every = "3s"
+duration = "1s"
+[breaks.stretch]
+every = "1h"
+duration = "2m"
+[breaks.walk]
+every = "2h"
+duration = "5m"
+[prompt]
+timeout = "30s"
+notice = "0s"
+snooze = ["2s"]
+"""
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("POSTUREBREAK_HOME", str(tmp_path))
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    yield tmp_path
+    monkeypatch.delenv("TZ")
+    time.tzset()
+
+
+def test_plan_json_lists_the_configured_day(home, capsys):
+    assert main(["plan", "--date", "2026-11-23", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["date"] == "2026-11-23"
+    first = plan["breaks"][0]
+    assert first == {"at": "2026-11-23T09:30:00+01:00", "kind": "stand", "duration_s": 60}
+    assert {b["kind"] for b in plan["breaks"]} == {"stand", "stretch", "walk"}
+    assert (home / "config.toml").exists()  # created on first use
+
+
+def test_plan_on_a_weekend_says_there_is_nothing(home, capsys):
+    assert main(["plan", "--date", "2026-11-28"]) == 0
+    assert "no breaks" in capsys.readouterr().out
+
+
+def test_config_path_and_check(home, capsys):
+    assert main(["config", "path"]) == 0
+    assert capsys.readouterr().out.strip() == str(home / "config.toml")
+    (home / "config.toml").write_text('[breaks.walk]\nevery = "2x"\n')
+    assert main(["config", "check"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "config.toml" in err
+    assert "every" in err
+    assert "2x" in err
+    (home / "config.toml").write_text('[breaks.walk]\nevery = "45m"\n')
+    assert main(["config", "check"]) == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[schedule\n",
+        '[prompt]\nmax_snoozes = "lots"\n',
+        '[breaks.stand]\nevery = "1m"\nduration = "5m"\n',
+        "[sleepy]\nx = 1\n",
+        '[schedule]\nhours = ["17:00-09:00"]\n',
+        '[schedule]\nworkdays = ["funday"]\n',
+        "\x00\x01binary",
+    ],
+)
+def test_every_bad_config_is_one_line_and_exit_2(home, capsys, text):
+    (home / "config.toml").write_text(text)
+    for argv in (["config", "check"], ["plan"], ["run", "--console"]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "Traceback" not in err
+        assert "config.toml" in err.splitlines()[0]
+
+
+def _log_some(home: Path) -> list[Event]:
+    events = [
+        Event.new(at("2026-11-23 09:30"), BreakKind.STAND, Action.PROMPTED),
+        Event.new(at("2026-11-23 09:30:05"), BreakKind.STAND, Action.STARTED, 60),
+        Event.new(at("2026-11-23 09:31:05"), BreakKind.STAND, Action.COMPLETED, 60),
+        Event.new(at("2026-11-23 10:01"), BreakKind.STRETCH, Action.PROMPTED),
+        Event.new(at("2026-11-23 10:01:03"), BreakKind.STRETCH, Action.SKIPPED),
+        Event.new(at("2026-11-24 11:00"), BreakKind.WALK, Action.NATURAL, 1800, "away"),
+    ]
+    store, _ = EventStore.open(home / "events.sqlite3")
+    with store:
+        for e in events:
+            store.append(e)
+    return events
+
+
+def test_log_json_has_the_agreed_shape(home, capsys):
+    events = _log_some(home)
+    assert main(["log", "--json", "--since", "2026-11-24"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows == [
+        {
+            "id": events[-1].id,
+            "at": "2026-11-24T10:00:00.000000+00:00",
+            "kind": "walk",
+            "action": "natural",
+            "duration_s": 1800.0,
+            "detail": "away",
+        }
+    ]
+
+
+def test_stats_for_a_day_and_the_week(home, capsys):
+    _log_some(home)
+    assert main(["stats", "--day", "2026-11-23", "--json"]) == 0
+    day = json.loads(capsys.readouterr().out)
+    assert day["by_kind"]["stand"]["completed"] == 1
+    assert day["by_kind"]["stretch"]["skipped"] == 1
+    assert day["compliance"] == 0.5
+    assert main(["stats", "--week", "--json", "--day", "2026-11-25"]) == 2  # exclusive options
+    capsys.readouterr()
+    assert main(["stats", "--since", "2026-11-23", "--until", "2026-11-24", "--json"]) == 0
+    week = json.loads(capsys.readouterr().out)
+    assert week["by_kind"]["walk"]["natural"] == 1
+    assert week["by_kind"]["walk"]["minutes"] == 15.0  # an absence counts at most 15 min
+    assert week["compliance"] == pytest.approx(2 / 3, abs=0.001)
+
+
+def test_export_csv_and_json(home, capsys, tmp_path):
+    events = _log_some(home)
+    out = tmp_path / "all.csv"
+    assert main(["export", "--format", "csv", "--out", str(out)]) == 0
+    lines = out.read_text().splitlines()
+    assert lines[0] == "id,at,kind,action,duration_s,detail"
+    assert len(lines) == len(events) + 1
+    capsys.readouterr()
+    assert main(["export", "--format", "json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == len(events)
+
+
+def test_control_commands_without_an_app_say_so(home, capsys):
+    for argv in (["status"], ["skip"], ["pause", "30m"], ["quit"], ["break", "walk"]):
+        assert main(argv) == 1
+        assert "not running" in capsys.readouterr().err
+
+
+# --- two real processes -----------------------------------------------------------------
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(POSTUREBREAK_HOME=str(home), TZ="Europe/Berlin", PYTHONUNBUFFERED="1")
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    return env
+
+
+def _cli(home: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "posturebreak", *argv],
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def _wait_for(predicate, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+@pytest.mark.slow
+def test_the_cli_controls_a_running_console_app(tmp_path):
+    (tmp_path / "config.toml").write_text(FAST_CONFIG)
+    app = subprocess.Popen(
+        [sys.executable, "-m", "posturebreak", "run", "--console"],
+        env=_env(tmp_path),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for(lambda: _cli(tmp_path, "status").returncode == 0)
+        second = _cli(tmp_path, "run", "--console")
+        assert second.returncode == 1
+        assert "already running" in second.stderr
+        assert "Traceback" not in second.stderr
+
+        _wait_for(
+            lambda: json.loads(_cli(tmp_path, "status", "--json").stdout)["state"] == "prompting"
+        )
+        snoozed = _cli(tmp_path, "snooze")
+        assert snoozed.returncode == 0, snoozed.stderr
+        _wait_for(
+            lambda: json.loads(_cli(tmp_path, "status", "--json").stdout)["state"] == "prompting"
+        )
+        assert _cli(tmp_path, "skip").returncode == 0
+        took = _cli(tmp_path, "break", "stretch")
+        assert took.returncode == 0
+        assert "Stretch break started" in took.stdout
+        status = json.loads(_cli(tmp_path, "status", "--json").stdout)
+        assert status["state"] == "on_break"
+        assert status["active"] == "stretch"
+        assert _cli(tmp_path, "pause", "until", "tomorrow").returncode == 0
+        bad = _cli(tmp_path, "pause", "until", "25:99")
+        assert bad.returncode == 1
+        assert "HH:MM" in bad.stderr
+        assert _cli(tmp_path, "quit").returncode == 0
+        assert app.wait(10) == 0
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait(5)
+    out = app.stdout.read() if app.stdout else ""
+    assert "Time to stand" in out
+    log = json.loads(_cli(tmp_path, "log", "--json").stdout)
+    actions = [(e["kind"], e["action"]) for e in log]
+    assert actions[:5] == [
+        ("stand", "prompted"),
+        ("stand", "snoozed"),
+        ("stand", "prompted"),
+        ("stand", "skipped"),
+        ("stretch", "started"),
+    ]
+    assert ("stretch", "ended_early") not in actions or True  # the pause does not end a break
+    assert (None, "paused") in actions
+    assert _cli(tmp_path, "status").returncode == 1
+
+
+@pytest.mark.slow
+def test_a_console_app_answers_keys_on_stdin(tmp_path):
+    (tmp_path / "config.toml").write_text(FAST_CONFIG)
+    app = subprocess.Popen(
+        [sys.executable, "-m", "posturebreak", "run", "--console"],
+        env=_env(tmp_path),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert app.stdin is not None
+    assert app.stdout is not None
+    try:
+        for line in app.stdout:
+            if "Time to stand" in line:
+                break
+        app.stdin.write("\n")  # Enter = start
+        app.stdin.flush()
+        for line in app.stdout:
+            if "Done!" in line:
+                break
+        app.stdin.write("q\n")
+        app.stdin.flush()
+        assert app.wait(10) == 0
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait(5)
+    log = json.loads(_cli(tmp_path, "log", "--json").stdout)
+    assert [e["action"] for e in log][:3] == ["prompted", "started", "completed"]
+    assert log[2]["duration_s"] == 1.0
+
+
+def test_no_display_and_no_terminal_is_a_clear_error(tmp_path):
+    r = subprocess.run(
+        [sys.executable, "-m", "posturebreak"],
+        env=_env(tmp_path),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert r.returncode == 1
+    assert "no display and no terminal" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_a_damaged_log_is_moved_aside_and_the_user_told(home, capsys):
+    (home / "events.sqlite3").write_bytes(b"this is not a database" * 100)
+    assert main(["log"]) == 0
+    err = capsys.readouterr().err
+    assert "corrupt" in err
+    kept = list(home.glob("events.sqlite3.corrupt-*"))
+    assert len(kept) == 1
+    assert kept[0].read_bytes() == b"this is not a database" * 100
+
+
+_ = timedelta

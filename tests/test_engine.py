@@ -1,0 +1,126 @@
+"""The engine loop with recording fakes: messages in, effects carried out in order."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from posturebreak.commands import Snooze
+from posturebreak.domain import Action, BreakKind
+from posturebreak.engine import Do, Engine, Quit, Tick, remembered_exercises
+from posturebreak.exercises import ExerciseLibrary
+from posturebreak.policy_state import Context
+from posturebreak.settings import Settings
+
+from tests.fakes import FakeClock, RecordingFront, RecordingStore, RecordingWakeup
+from tests.sim import BERLIN, at
+
+
+@pytest.fixture
+def rig():
+    clock = FakeClock(at("2026-11-23 09:29:00"))
+    store, front, wake = RecordingStore(), RecordingFront(), RecordingWakeup()
+    engine = Engine(
+        Context(Settings(), BERLIN), clock, store, front, wake, library=ExerciseLibrary.load()
+    )
+    return engine, clock, store, front, wake
+
+
+def run_until_idle(engine: Engine, *messages) -> None:
+    for m in messages:
+        engine.post(m)
+    engine.post(Quit())
+    engine.run()
+
+
+def follow_wakeups(engine: Engine, clock: FakeClock, wake: RecordingWakeup, end) -> None:
+    """Tick exactly when the engine asked to be woken, as the scheduler would."""
+    run_until_idle(engine)
+    while wake.armed and wake.armed[-1] <= end:
+        clock.advance(wake.armed[-1] - clock.now())
+        run_until_idle(engine, Tick())
+
+
+def test_a_due_break_is_logged_shown_with_a_card_and_the_next_wakeup_armed(rig):
+    engine, clock, store, front, wake = rig
+    follow_wakeups(engine, clock, wake, at("2026-11-23 09:59:00"))
+    assert [n.message for n in front.named("notify")] == ["Stand in 30 s"]
+    (prompt, card) = front.named("prompt")[0]
+    assert prompt.kind is BreakKind.STAND
+    assert card is not None
+    assert BreakKind.STAND in card.kinds
+    prompted = [e for e in store.events if e.action is Action.PROMPTED]
+    assert prompted[0].detail == f"exercise={card.id}"
+    assert wake.armed[-1] > clock.now()
+    assert front.views[-1].prompted_today == 1
+
+
+def test_control_requests_are_answered_from_the_engine_thread(rig):
+    engine, clock, store, front, _ = rig
+    t = threading.Thread(target=engine.run)
+    t.start()
+    try:
+        status = engine.handle_control({"cmd": "status", "args": {}})
+        assert status["ok"] is True
+        assert status["status"]["state"] == "working"
+        bad = engine.handle_control({"cmd": "break", "args": {"kind": "nap"}})
+        assert bad["ok"] is False
+        assert "nap" in bad["error"]
+        refused = engine.handle_control({"cmd": "snooze", "args": {}})
+        assert refused == {"ok": False, "error": "Nothing to snooze: no break is due right now."}
+        took = engine.handle_control({"cmd": "break", "args": {"kind": "walk"}})
+        assert took["ok"] is True
+        assert took["status"]["state"] == "on_break"
+        paused = engine.handle_control({"cmd": "pause", "args": {"until": "tomorrow"}})
+        assert paused["ok"] is True
+    finally:
+        assert engine.handle_control({"cmd": "quit", "args": {}})["ok"] is True
+        t.join(5)
+    assert [e.action for e in store.events] == [Action.STARTED, Action.PAUSED]
+
+
+def test_a_suspend_seen_on_the_boot_clock_is_a_natural_break(rig):
+    engine, clock, store, _, _ = rig
+    clock.advance(timedelta(minutes=2))
+    run_until_idle(engine)
+    clock.suspend(timedelta(minutes=20))  # monotonic stood still; boot time did not
+    run_until_idle(engine, Tick("clock-jump"))
+    natural = [e for e in store.events if e.action is Action.NATURAL]
+    assert [e.kind for e in natural] == [BreakKind.WALK]
+
+
+def test_a_wall_clock_moved_forward_is_not_a_pile_of_prompts(rig):
+    engine, clock, store, _, wake = rig
+    clock.advance(timedelta(minutes=25))
+    run_until_idle(engine)
+    clock.set_wall(timedelta(hours=1))  # NTP or a time-zone change, not time passing
+    run_until_idle(engine, Tick("clock-jump"))
+    assert [e for e in store.events if e.action is Action.PROMPTED] == []
+    assert [e for e in store.events if e.action is Action.NATURAL] == []
+    # The stand is still 5 minutes of desk time away, in the new wall time.
+    assert wake.armed[-1] - clock.now() <= timedelta(minutes=5)
+    assert wake.armed[-1] - clock.now() >= timedelta(minutes=4)
+
+
+def test_rejected_command_reaches_the_requester_and_logs_nothing(rig):
+    engine, _, store, _, _ = rig
+    from posturebreak.engine import Reply
+
+    reply = Reply()
+    run_until_idle(engine, Do(Snooze(), reply))
+    assert reply.wait(1) == {"ok": False, "error": "Nothing to snooze: no break is due right now."}
+    assert store.events == []
+
+
+def test_exercise_rotation_is_remembered_from_the_log(rig):
+    engine, clock, store, front, wake = rig
+    follow_wakeups(engine, clock, wake, at("2026-11-23 09:59:00"))
+    for _ in range(3):
+        engine.post(Do(Snooze()))
+        follow_wakeups(engine, clock, wake, clock.now() + timedelta(minutes=5))
+    cards = [card.id for _, card in front.named("prompt")]
+    assert len(cards) == 4
+    assert len(set(cards)) == 4  # no card repeats while the kind has others
+    assert remembered_exercises(store.events)[BreakKind.STAND] == cards
