@@ -127,7 +127,9 @@ def _run_locked(
             )
         from posturebreak.desktop.launch import run_desktop
 
-        return run_desktop(ctx, clock, store, p, env, today=today, library=library, shown=shown)
+        return run_desktop(
+            ctx, clock=clock, store=store, p=p, env=env, today=today, library=library, shown=shown
+        )
 
 
 def walk_target(settings: Settings, store: EventStore, now: datetime) -> timedelta | None:

@@ -13,7 +13,6 @@ from posturebreak.engine import Do, Engine, Quit, Tick, remembered_exercises
 from posturebreak.exercises import ExerciseLibrary
 from posturebreak.policy_state import Context
 from posturebreak.settings import Settings
-
 from tests.fakes import FakeClock, RecordingFront, RecordingStore, RecordingWakeup
 from tests.sim import BERLIN, at
 
@@ -58,7 +57,7 @@ def test_a_due_break_is_logged_shown_with_a_card_and_the_next_wakeup_armed(rig):
 
 
 def test_control_requests_are_answered_from_the_engine_thread(rig):
-    engine, clock, store, front, _ = rig
+    engine, _, store, _, _ = rig
     t = threading.Thread(target=engine.run)
     t.start()
     try:

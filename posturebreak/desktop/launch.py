@@ -1,0 +1,166 @@
+"""Desktop composition: the tray owns the main thread, the engine runs on its own thread.
+
+Fallbacks, each with a one-line explanation and never a traceback: no tray host (or no
+working tray backend) -> the break window and notifications without an icon; no display at
+all is handled earlier by ``app.run`` (the console).
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+from posturebreak import paths as paths_mod
+from posturebreak.clock import SystemClock
+from posturebreak.commands import Command
+from posturebreak.desktop.menu import AppAction
+from posturebreak.domain import BreakKind
+from posturebreak.engine import Engine, Message, Quit
+from posturebreak.exercises import ExerciseLibrary
+from posturebreak.policy_state import Context
+from posturebreak.store import EventStore
+from posturebreak.today import TodayCounter
+
+log = logging.getLogger("posturebreak.desktop")
+
+
+def open_path(path: Path) -> None:
+    """Open ``path`` with the desktop's default application (never raises)."""
+    if sys.platform == "win32":
+        argv = ["cmd", "/c", "start", "", str(path)]
+    elif sys.platform == "darwin":
+        argv = ["open", str(path)]
+    else:
+        argv = ["xdg-open", str(path)]
+    try:
+        subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError as exc:
+        log.warning("cannot open %s: %s", path, exc)
+
+
+def xembed_tray_present(env: Mapping[str, str]) -> bool:
+    """Whether an X11 system tray (xembed) manager owns ``_NET_SYSTEM_TRAY_S0``."""
+    display_name = env.get("DISPLAY")
+    if not display_name:
+        return False
+    try:
+        from Xlib import display as xdisplay
+
+        d = xdisplay.Display(display_name)
+    except Exception:  # noqa: BLE001  any Xlib failure means "no usable tray here"
+        return False
+    try:
+        atom = d.intern_atom(f"_NET_SYSTEM_TRAY_S{d.get_default_screen()}")
+        return bool(d.get_selection_owner(atom))
+    finally:
+        d.close()
+
+
+def _tray_backend(ctx: Context, env: Mapping[str, str]) -> tuple[str | None, str]:
+    """The tray backend to use, or why there is no tray ("" when there is one)."""
+    from posturebreak.desktop.tray import TrayError, resolve_backend
+
+    try:
+        backend = resolve_backend(ctx.settings.tray.backend, env, sys.platform)
+    except TrayError as exc:
+        return None, str(exc)
+    if backend in {"xorg", "gtk"} and not xembed_tray_present(env):
+        return None, "no system tray is running on this desktop"
+    return backend, ""
+
+
+def run_desktop(
+    ctx: Context,
+    *,
+    clock: SystemClock,
+    store: EventStore,
+    p: paths_mod.Paths,
+    env: Mapping[str, str],
+    today: TodayCounter,
+    library: ExerciseLibrary | None,
+    shown: Mapping[BreakKind, list[str]],
+) -> int:
+    """Run the app with a tray icon (or, without a tray host, windows and notifications)."""
+    from posturebreak.app import quit_on_signals, serving
+    from posturebreak.desktop.frontend import DesktopFrontEnd
+    from posturebreak.desktop.menu import break_durations
+    from posturebreak.desktop.notify import make_notifier
+    from posturebreak.desktop.prompt import PromptLauncher, WindowAnswer
+    from posturebreak.desktop.tray import Tray, TrayError
+    from posturebreak.desktop.week import show_week
+
+    holder: list[Engine] = []
+
+    def post(message: Message) -> None:
+        holder[0].post(message)
+
+    # The tray and the window call back into the front end, which needs them first: these
+    # small functions look it up when they are called, after it exists.
+    def dispatch(action: Command | AppAction) -> None:
+        front.dispatch(action)
+
+    def autostart_state() -> bool:
+        return front.autostart_enabled()
+
+    def on_answer(answer: WindowAnswer) -> None:
+        front.on_window_answer(answer)
+
+    tray: Tray | None = None
+    backend, why_no_tray = _tray_backend(ctx, env)
+    if not why_no_tray:
+        tray = Tray(dispatch, break_durations(ctx.settings), autostart_state, backend)
+    launcher = PromptLauncher(on_answer, env=env)
+    front = DesktopFrontEnd(
+        post,
+        settings=ctx.settings,
+        paths=p,
+        library=library,
+        env=env,
+        tray=tray,
+        launcher=launcher,
+        notifier=make_notifier(env),
+        open_week=lambda: show_week(p, ctx, env),
+        open_settings=lambda: open_path(p.config_file),
+    )
+    stopped = threading.Event()
+
+    def on_quit() -> None:
+        stopped.set()
+        launcher.close()
+        if tray is not None:
+            tray.stop()
+
+    engine = Engine(
+        ctx, clock, store, front, today=today, library=library, shown=shown, on_quit=on_quit
+    )
+    holder.append(engine)
+    quit_on_signals(lambda: engine.post(Quit()))
+
+    def engine_main() -> None:
+        with serving(engine, p):
+            engine.run()
+
+    if tray is None:
+        print(
+            f"posturebreak: {why_no_tray}; reminders will come as windows and notifications. "
+            "Use `posturebreak status`, `break`, `pause` or `quit` to control it.",
+            file=sys.stderr,
+        )
+        engine_main()
+        return 0
+    worker = threading.Thread(target=engine_main, name="posturebreak-engine")
+    try:
+        tray.run(worker.start)
+    except TrayError as exc:
+        print(f"posturebreak: {exc}; running without a tray icon.", file=sys.stderr)
+        if not worker.is_alive() and not stopped.is_set():
+            engine_main()
+            return 0
+    if worker.is_alive():
+        engine.post(Quit())
+        worker.join(10)
+    return 0
