@@ -1,4 +1,4 @@
-""" "My week…": render the week's chart with ``posturebreak report`` and open it.
+"""The tray's My week item: render the week's chart with ``posturebreak report``, then open it.
 
 The report runs in its own process so the tray never blocks on Pillow work, and the
 picture opens in the system's image viewer.
