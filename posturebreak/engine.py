@@ -176,6 +176,9 @@ class Engine:
         self._front = front
         self._wakeup = wakeup
         self._pending_wake: datetime | None = None
+        # Events the log could not take yet (disk full, locked): kept in order and retried
+        # before the next write, so reminders go on and nothing is silently dropped.
+        self._unsaved: list[Event] = []
         self._presence = presence
         self._today = today if today is not None else TodayCounter(ctx.tz)
         self._library = library
@@ -305,9 +308,24 @@ class Engine:
                     break
         return cards
 
+    def _save(self, event: Event) -> None:
+        self._unsaved.append(event)
+        was_failing = len(self._unsaved) > 1
+        while self._unsaved:
+            try:
+                self._store.append(self._unsaved[0])
+            except Exception as exc:  # noqa: BLE001  a log failure must never stop reminders
+                if not was_failing:
+                    log.warning("cannot write to the log: %s", exc)
+                    self._front.notify(_unsaved_note(len(self._unsaved)))
+                return
+            self._unsaved.pop(0)
+        if was_failing:
+            log.info("the log is writable again; saved the waiting events")
+
     def _carry_out(self, effect: Effect, cards: Mapping[BreakKind, Exercise]) -> None:
         if isinstance(effect, Record):
-            self._store.append(effect.event)
+            self._save(effect.event)
             self._today.add(effect.event)
         elif isinstance(effect, ShowPrompt):
             self._front.show_prompt(effect, cards.get(effect.kind))
@@ -328,6 +346,13 @@ class Engine:
             self.view = replace(effect.view, taken_today=taken, prompted_today=prompted)
             self._front.show_status(self.view)
         # Rejected is answered to the requester by run().
+
+
+def _unsaved_note(count: int) -> Notify:
+    return Notify(
+        "posturebreak cannot write its log",
+        f"{count} event(s) are waiting to be saved; reminders go on. Free some disk space.",
+    )
 
 
 def remembered_exercises(events: list[Event]) -> dict[BreakKind, list[str]]:

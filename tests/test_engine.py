@@ -123,3 +123,28 @@ def test_exercise_rotation_is_remembered_from_the_log(rig):
     assert len(cards) == 4
     assert len(set(cards)) == 4  # no card repeats while the kind has others
     assert remembered_exercises(store.events)[BreakKind.STAND] == cards
+
+
+class FlakyStore(RecordingStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.failing = True
+
+    def append(self, event) -> None:
+        if self.failing:
+            raise OSError("No space left on device")
+        super().append(event)
+
+
+def test_a_full_disk_keeps_reminders_going_and_loses_nothing():
+    clock = FakeClock(at("2026-11-23 09:00:00"))
+    store, front, wake = FlakyStore(), RecordingFront(), RecordingWakeup()
+    engine = Engine(Context(Settings(), BERLIN), clock, store, front, wake)
+    follow_wakeups(engine, clock, wake, at("2026-11-23 09:31:00"))
+    assert len(front.named("prompt")) == 1  # the reminder still came
+    warnings = [n for n in front.named("notify") if "cannot write its log" in n.title]
+    assert len(warnings) == 1
+    store.failing = False
+    engine.post(Do(Snooze()))
+    run_until_idle(engine)
+    assert [e.action for e in store.events] == [Action.PROMPTED, Action.SNOOZED]
