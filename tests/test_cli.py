@@ -185,6 +185,18 @@ def _cli(home: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _start_console_app(home: Path) -> subprocess.Popen[str]:
+    (home / "config.toml").write_text(FAST_CONFIG)
+    return subprocess.Popen(
+        [sys.executable, "-m", "posturebreak", "run", "--console"],
+        env=_env(home),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def _wait_for(predicate, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -196,15 +208,7 @@ def _wait_for(predicate, timeout: float = 15.0) -> None:
 
 @pytest.mark.slow
 def test_the_cli_controls_a_running_console_app(tmp_path):
-    (tmp_path / "config.toml").write_text(FAST_CONFIG)
-    app = subprocess.Popen(
-        [sys.executable, "-m", "posturebreak", "run", "--console"],
-        env=_env(tmp_path),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    app = _start_console_app(tmp_path)
     try:
         _wait_for(lambda: _cli(tmp_path, "status").returncode == 0)
         second = _cli(tmp_path, "run", "--console")
@@ -254,15 +258,7 @@ def test_the_cli_controls_a_running_console_app(tmp_path):
 
 @pytest.mark.slow
 def test_a_console_app_answers_keys_on_stdin(tmp_path):
-    (tmp_path / "config.toml").write_text(FAST_CONFIG)
-    app = subprocess.Popen(
-        [sys.executable, "-m", "posturebreak", "run", "--console"],
-        env=_env(tmp_path),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    app = _start_console_app(tmp_path)
     assert app.stdin is not None
     assert app.stdout is not None
     try:
