@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from posturebreak import config, paths
 from posturebreak.clock import SystemClock
@@ -26,6 +27,9 @@ from posturebreak.policy_state import Context
 from posturebreak.settings import Settings
 from posturebreak.store import EventStore, StoreError
 from posturebreak.today import TodayCounter
+
+if TYPE_CHECKING:
+    from posturebreak.presence import Presence
 
 log = logging.getLogger("posturebreak")
 
@@ -144,9 +148,19 @@ def walk_target(settings: Settings, store: EventStore, now: datetime) -> timedel
     return plan.current_target(settings, events, now, None).target
 
 
+def presence_for(settings: Settings, env: Mapping[str, str], holder: list[Engine]) -> Presence:
+    """The presence adapter (idle, screen lock, do-not-disturb) waking the engine in ``holder``."""
+    from posturebreak.presence import make_presence
+
+    def wake(reason: str) -> None:
+        holder[0].wake(reason)
+
+    return make_presence(settings, env, wake)
+
+
 @contextlib.contextmanager
-def serving(engine: Engine, p: paths.Paths) -> Iterator[None]:
-    """Run the wake-up scheduler and the control channel around the engine's loop."""
+def serving(engine: Engine, p: paths.Paths, presence: Presence) -> Iterator[None]:
+    """Run the wake-up scheduler, the control channel and the presence watcher around the loop."""
     from posturebreak.control import ControlServer
     from posturebreak.scheduling import WakeupScheduler
 
@@ -156,9 +170,11 @@ def serving(engine: Engine, p: paths.Paths) -> Iterator[None]:
     scheduler.start()
     try:
         server.start()
+        presence.start(engine.next_due)
         try:
             yield
         finally:
+            presence.close()
             server.stop()
     finally:
         scheduler.shutdown()
@@ -194,11 +210,16 @@ def _run_console(
         holder[0].post(message)
 
     front = ConsoleFrontEnd(post, sys.stdout, sys.stdin)
-    engine = Engine(ctx, clock, store, front, today=today, library=library, shown=shown)
+    presence = presence_for(ctx.settings, os.environ, holder)
+    engine = Engine(
+        ctx, clock, store, front, presence=presence, today=today, library=library, shown=shown
+    )
     holder.append(engine)
     quit_on_signals(lambda: engine.post(Quit()))
     print(f"posturebreak is running in this terminal. {HELP}", flush=True)
-    with _terminal_restored(), serving(engine, p):
+    if presence.notice:
+        print(f"posturebreak: {presence.notice}")
+    with _terminal_restored(), serving(engine, p, presence):
         threading.Thread(target=front.read_keys, name="console-keys", daemon=True).start()
         engine.run()
     front.stop()

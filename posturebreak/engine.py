@@ -199,6 +199,11 @@ class Engine:
 
     # --- called from any thread -----------------------------------------------------------
 
+    def next_due(self) -> datetime | None:
+        """When the next thing the person sees is due (presence sampling paces itself by it)."""
+        view = self.view
+        return view.next_at if view is not None else None
+
     def post(self, msg: Message) -> None:
         """Queue a message for the engine thread (thread-safe)."""
         self._queue.put(msg)
@@ -258,7 +263,9 @@ class Engine:
     def _status_json(self) -> dict[str, object]:
         if self.view is None:  # only before the first step
             return {}
-        return protocol.status_json(self.view)
+        status = protocol.status_json(self.view)
+        status["presence"] = getattr(self._presence, "notice", "")
+        return status
 
     def _read_offsets(self) -> tuple[float, float]:
         wall = self._clock.now().timestamp()

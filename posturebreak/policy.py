@@ -65,6 +65,11 @@ Step = tuple[PolicyState, list[Effect]]
 # The detail of a natural break that closed an open prompt (stats and tests look for it).
 AWAY_PROMPT = "away during the prompt"
 
+# The hold reason the presence adapter gives for a camera or microphone in use. When a prompt
+# held back by a meeting is released because the meeting ended, a walk is offered (issue #4).
+MEETING_HOLD = "meeting"
+AFTER_MEETING = "after meeting"
+
 # A pause always ends: the longest one we accept.
 MAX_PAUSE = timedelta(days=7)
 
@@ -99,6 +104,10 @@ def _advance(state: PolicyState, ctx: Context, obs: Observation, fx: list[Effect
         state = replace(state, last_tick=now)
     away_from = _away_start(state, ctx, obs)
     still_away = _idle_away(ctx, obs)
+    if away_from is not None and away_from < state.last_tick and state.away_since is None:
+        # Steps taken before the idle time crossed the threshold counted that time as
+        # sitting: take it back, so the absence is as long as it really was.
+        state = _uncount(state, ctx, away_from)
     desk_end = min(now, away_from) if away_from is not None else now
     state = _accumulate(state, ctx, desk_end)
     if away_from is not None and not still_away:
@@ -143,8 +152,14 @@ def _away_start(state: PolicyState, ctx: Context, obs: Observation) -> datetime 
     if gap >= ctx.gap_threshold:
         starts.append(max(state.last_tick, obs.now - gap))
     if _idle_away(ctx, obs) and obs.idle is not None:
-        starts.append(max(state.last_tick, obs.now - obs.idle))
+        starts.append(obs.now - obs.idle)
     return min(starts) if starts else None
+
+
+def _uncount(state: PolicyState, ctx: Context, since: datetime) -> PolicyState:
+    """Remove the desk time of ``[since, last_tick)`` from every timer (never below zero)."""
+    counted = hours.work_time(ctx.settings.schedule, since, state.last_tick, ctx.tz)
+    return state.with_sat({k: max(timedelta(0), v - counted) for k, v in state.sat.items()})
 
 
 def _accumulate(state: PolicyState, ctx: Context, until: datetime) -> PolicyState:
@@ -258,6 +273,10 @@ def _maybe_prompt(
             return replace(state, held_since=now, held_reason=obs.hold)
         if now - state.held_since < ctx.settings.dnd.max_delay:
             return replace(state, held_reason=obs.hold)
+    elif state.held_reason == MEETING_HOLD and ctx.settings.rule(BreakKind.WALK).enabled:
+        # The meeting just ended (not timed out): the best moment for a walk.
+        state = replace(state, held_since=None, held_reason="")
+        return _open_prompt(state, ctx, now, BreakKind.WALK, snoozes=0, fx=fx, why=AFTER_MEETING)
     state = replace(state, held_since=None, held_reason="")
     return _open_prompt(state, ctx, now, kind, snoozes=0, fx=fx)
 
@@ -283,9 +302,11 @@ def _open_prompt(
     *,
     snoozes: int,
     fx: list[Effect],
+    why: str = "",
 ) -> PolicyState:
     p = ctx.settings.prompt
-    fx.append(_record(now, kind, Action.PROMPTED, detail=f"snoozed {snoozes}x" if snoozes else ""))
+    detail = f"snoozed {snoozes}x" if snoozes else why
+    fx.append(_record(now, kind, Action.PROMPTED, detail=detail))
     fx.append(
         ShowPrompt(
             kind=kind,

@@ -136,7 +136,8 @@ class Observation:
 
 
 # How often to look again while the person is away (when no event-driven idle watch exists).
-AWAY_RECHECK = timedelta(seconds=30)
+# The presence watcher wakes the engine as soon as the person is back; this is a backstop.
+AWAY_RECHECK = timedelta(minutes=5)
 
 
 def window(rule: BreakRule) -> timedelta:
@@ -240,7 +241,8 @@ def view_of(state: PolicyState, ctx: Context, now: datetime) -> StatusView:
         base,
         next_kind=kind,
         next_at=at,
-        active_kind=state.activity.kind if state.activity else None,
+        # Held back (do not disturb): the tray says which break is waiting.
+        active_kind=kind if mode is Mode.DEFERRED else None,
         active_duration=ctx.duration(kind),
         ring=_share(rule.every - state.sat[kind], rule.every),
     )

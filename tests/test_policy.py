@@ -326,3 +326,37 @@ def test_the_core_imports_no_toolkit():
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_idle_absence_is_measured_from_the_last_input_even_with_steps_in_between():
+    sim = Sim(Settings(), at(f"{MONDAY} 09:00"))
+    sim.now = at(f"{MONDAY} 09:10")
+    sim.tick(idle=timedelta(0))
+    sim.now = at(f"{MONDAY} 09:12")
+    sim.tick(idle=minutes(2))  # reading: still sitting, a status query or a notice
+    sim.now = at(f"{MONDAY} 09:14")
+    sim.tick(idle=minutes(4))  # now away, since 09:10
+    assert view_of(sim.state, sim.ctx, sim.now).mode is Mode.AWAY
+    sim.now = at(f"{MONDAY} 09:16")
+    sim.tick(idle=timedelta(seconds=1))  # back
+    (nat,) = sim.of(Action.NATURAL)
+    assert nat.kind is BreakKind.WALK  # six minutes away covers a 5-minute walk
+    assert nat.duration_s == 360
+    sim.run_until(at(f"{MONDAY} 09:47"))
+    assert [f"{sim.local(e):%H:%M}" for e in sim.of(Action.PROMPTED)] == ["09:46"]
+
+
+def test_a_held_prompt_says_which_break_waits_and_why():
+    sim = Sim(Settings(), at(f"{MONDAY} 09:00"))
+    sim.run_until(at(f"{MONDAY} 09:29:59"))
+    sim.now = at(f"{MONDAY} 09:30")
+    sim.tick(hold="fullscreen")
+    view = view_of(sim.state, sim.ctx, sim.now)
+    assert view.mode is Mode.DEFERRED
+    assert view.headline() == "Stand waiting: fullscreen"
+    assert [(e.kind, e.detail) for e in sim.of(Action.DEFERRED)] == [
+        (BreakKind.STAND, "fullscreen")
+    ]
+    sim.now = at(f"{MONDAY} 09:40")
+    sim.tick()  # the presentation ended
+    assert len(sim.of(Action.PROMPTED)) == 1

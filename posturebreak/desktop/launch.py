@@ -85,7 +85,7 @@ def run_desktop(
     shown: Mapping[BreakKind, list[str]],
 ) -> int:
     """Run the app with a tray icon (or, without a tray host, windows and notifications)."""
-    from posturebreak.app import quit_on_signals, serving
+    from posturebreak.app import presence_for, quit_on_signals, serving
     from posturebreak.desktop.frontend import DesktopFrontEnd
     from posturebreak.desktop.menu import break_durations
     from posturebreak.desktop.notify import make_notifier
@@ -134,14 +134,25 @@ def run_desktop(
         if tray is not None:
             tray.stop()
 
+    presence = presence_for(ctx.settings, env, holder)
     engine = Engine(
-        ctx, clock, store, front, today=today, library=library, shown=shown, on_quit=on_quit
+        ctx,
+        clock,
+        store,
+        front,
+        presence=presence,
+        today=today,
+        library=library,
+        shown=shown,
+        on_quit=on_quit,
     )
     holder.append(engine)
     quit_on_signals(lambda: engine.post(Quit()))
+    if presence.notice:
+        print(f"posturebreak: {presence.notice}", file=sys.stderr)
 
     def engine_main() -> None:
-        with serving(engine, p):
+        with serving(engine, p, presence):
             engine.run()
 
     if tray is None:
