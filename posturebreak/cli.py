@@ -14,7 +14,7 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from posturebreak import config, eventio, paths, protocol, stats
@@ -216,21 +216,10 @@ def cmd_log(ns: argparse.Namespace) -> int:
 
 
 def cmd_stats(ns: argparse.Namespace) -> int:
-    """Print figures for a day, a week or a range."""
-    today = datetime.now().astimezone().date()  # the CLI's own local today
-    if ns.since or ns.until:
-        start = _local_midnight(ns.since) if ns.since else datetime.min.replace(tzinfo=timezone.utc)
-        end = _local_midnight((ns.until or today) + timedelta(days=1))
-    elif ns.week:
-        start, end = stats.week_bounds(ns.day or today, None)
-    else:
-        start, end = stats.day_bounds(ns.day or today, None)
-    summary = stats.summarize(_open_log_events(start, end), start, end)
-    if ns.json:
-        print(json.dumps(stats.summary_json(summary), indent=2))
-        return 0
-    print(stats.summary_text(summary))
-    return 0
+    """Print figures for a day, a week, a month or a range, with goal, streaks and patterns."""
+    from posturebreak.cli_insight import run_stats
+
+    return run_stats(ns)
 
 
 def cmd_export(ns: argparse.Namespace) -> int:
@@ -334,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     which = st.add_mutually_exclusive_group()
     which.add_argument("--day", type=_date)
     which.add_argument("--week", action="store_true")
+    which.add_argument("--month", action="store_true")
     st.add_argument("--since", type=_date)
     st.add_argument("--until", type=_date)
     st.add_argument("--json", action="store_true")

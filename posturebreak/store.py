@@ -20,6 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from posturebreak.domain import Action, BreakKind, Event, to_utc
+from posturebreak.insight import Bucket
+from posturebreak.stats import NATURAL_MINUTES_CAP
 
 _log = logging.getLogger(__name__)
 
@@ -44,11 +46,41 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # 3: "the last event with this action" without scanning back through the whole log.
     ("CREATE INDEX events_by_action_at ON events (action, at, id)",),
+    # 4: minutes moved per day over the whole log (goal streaks) from the index alone, in time
+    # order: only the rows that carry minutes, with the columns the sum needs.
+    (
+        (
+            "CREATE INDEX events_moved ON events (at, action, duration_s)"
+            " WHERE action IN ('completed', 'ended_early', 'natural')"
+        ),
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _SELECT = "SELECT id, at, kind, action, duration_s, detail FROM events"
 _INSERT = "INSERT INTO events (id, at, kind, action, duration_s, detail) VALUES (?, ?, ?, ?, ?, ?)"
+# insight.to_buckets in SQL: per UTC quarter hour ("2026-11-21T09:15"), kind ('' for none),
+# action and the secondary flag; count and minutes moved as stats.moved_minutes counts them.
+_BUCKETS = (
+    "SELECT substr(at, 1, 14) || printf('%02d', CAST(substr(at, 15, 2) AS INTEGER) / 15 * 15) AS q,"
+    " coalesce(kind, '') AS k, action,"
+    " CASE WHEN action = 'prompted' THEN substr(detail, 1, 7) = 'snoozed'"
+    "  WHEN action = 'skipped' THEN detail <> '' ELSE 0 END AS sec,"
+    " count(*),"
+    " total(CASE WHEN action IN ('completed', 'ended_early') THEN coalesce(duration_s, 0) / 60.0"
+    "  WHEN action = 'natural' THEN min(?, coalesce(duration_s, 0) / 60.0)"
+    "  ELSE 0 END)"
+    " FROM events WHERE {where} GROUP BY q, k, action, sec ORDER BY q, k, action, sec"
+)
+# Minutes moved per UTC quarter hour; the WHERE repeats index 4's so SQLite can use it.
+_MOVED = (
+    "SELECT substr(at, 1, 14) || printf('%02d', CAST(substr(at, 15, 2) AS INTEGER) / 15 * 15) AS q,"
+    " total(CASE WHEN action = 'natural' THEN min(?, coalesce(duration_s, 0) / 60.0)"
+    "  ELSE coalesce(duration_s, 0) / 60.0 END)"
+    " FROM events INDEXED BY events_moved"
+    " WHERE action IN ('completed', 'ended_early', 'natural') AND at < ?"
+    " GROUP BY q ORDER BY q"
+)
 _MAGIC = b"SQLite format 3\x00"
 # Logs up to this size (years of normal use) get a full structural check on open, in
 # milliseconds; bigger ones only the cheap checks, so opening stays interactive.
@@ -441,6 +473,64 @@ class EventStore:
                 yield from (_row_to_event(r) for r in batch)
         except sqlite3.Error as exc:
             raise _translate(exc, self._where, "read events", self._busy_ms) from None
+
+    def buckets(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        actions: Collection[Action] | None = None,
+    ) -> list[Bucket]:
+        """``insight.to_buckets`` of the matching events, aggregated by SQLite.
+
+        Stats over years of a heavy user's log stay interactive this way: SQLite groups a
+        million rows far faster than Python can build a million ``Event`` objects.
+        """
+        clauses = ["at >= ?", "at < ?"]
+        params: list[object] = [
+            NATURAL_MINUTES_CAP,
+            _at_text(since) if since else "",
+            _at_text(until) if until else "~",  # sorts after every ISO date
+        ]
+        if actions is not None:
+            if not actions:
+                return []
+            clauses.append(f"action IN ({', '.join('?' * len(actions))})")
+            params.extend(a.value for a in actions)
+        sql = _BUCKETS.format(where=" AND ".join(clauses))  # clauses hold only placeholders
+        try:
+            rows = self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise _translate(exc, self._where, "read events", self._busy_ms) from None
+        try:
+            return [
+                Bucket(
+                    datetime.fromisoformat(q).replace(tzinfo=timezone.utc),
+                    BreakKind(k) if k else None,
+                    Action(a),
+                    bool(sec),
+                    int(n),
+                    float(m),
+                )
+                for q, k, a, sec, n, m in rows
+            ]
+        except ValueError as exc:
+            raise StoreError(
+                f"The log holds an event this posturebreak cannot read ({exc}); was it written"
+                " by a newer posturebreak? Upgrade posturebreak."
+            ) from None
+
+    def moved_by_quarter(self, until: datetime) -> list[tuple[datetime, float]]:
+        """Minutes moved per UTC quarter hour before ``until`` (``insight.daily_minutes`` input).
+
+        The same sums as ``buckets(None, until, (COMPLETED, ENDED_EARLY, NATURAL))`` without
+        the split by kind and action, read from index 4 alone: the streaks need every day
+        of the log, and this keeps ten years of it well under a second.
+        """
+        try:
+            rows = self._conn.execute(_MOVED, (NATURAL_MINUTES_CAP, _at_text(until))).fetchall()
+        except sqlite3.Error as exc:
+            raise _translate(exc, self._where, "read events", self._busy_ms) from None
+        return [(datetime.fromisoformat(q).replace(tzinfo=timezone.utc), float(m)) for q, m in rows]
 
     def count(self) -> int:
         """How many events the log holds."""

@@ -41,6 +41,13 @@ SCHEMA_AT[2] = [
     "CREATE INDEX events_by_kind_at ON events (kind, at, id)",
 ]
 SCHEMA_AT[3] = [*SCHEMA_AT[2], "CREATE INDEX events_by_action_at ON events (action, at, id)"]
+SCHEMA_AT[4] = [
+    *SCHEMA_AT[3],
+    (
+        "CREATE INDEX events_moved ON events (at, action, duration_s)"
+        " WHERE action IN ('completed', 'ended_early', 'natural')"
+    ),
+]
 
 
 @pytest.fixture
@@ -238,7 +245,8 @@ def test_an_empty_file_becomes_a_log(db):
         store.append(ev(0))
         assert store.count() == 1
     assert schema_of(db) == {("table", "events")} | {
-        ("index", n) for n in ("events_by_at", "events_by_kind_at", "events_by_action_at")
+        ("index", n)
+        for n in ("events_by_at", "events_by_kind_at", "events_by_action_at", "events_moved")
     }
 
 
