@@ -246,6 +246,18 @@ def test_nonsense_sizes_are_refused_with_a_clear_message(size, scale):
         draw_icon(Mode.WORKING, 1.0, size, scale)
 
 
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 5, 8, 15])
+@pytest.mark.parametrize("ring", [None, 0.0, 0.5, 1.0])
+def test_tiny_icons_are_the_16px_picture_scaled_down(size, ring):
+    # An xembed tray slot starts at 1x1: a tiny icon must be drawn, never raise.
+    image = draw_icon(Mode.PROMPTING, ring, size)
+    assert image.size == (size, size)
+    assert image.mode == "RGBA"
+    *rgb, alpha = image.getpixel((size // 2, size // 2))
+    assert all(abs(p - c) <= 40 for p, c in zip(rgb, STATE_COLOURS[Mode.PROMPTING], strict=True))
+    assert alpha >= 128, "the tiny icon is still a visible dot of the state colour"
+
+
 @pytest.mark.parametrize(
     ("ring", "expected"),
     [

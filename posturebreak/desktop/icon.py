@@ -68,6 +68,8 @@ _TRACK = (128, 128, 128, 90)
 _WHITE: RGB = (255, 255, 255)
 _DARK_INK: RGB = (26, 26, 26)
 _SUPERSAMPLE = 4
+# Below this many physical pixels the icon is drawn at this size and scaled down.
+_SMALLEST_PX = 16
 # Below this many physical pixels a standing figure turns to mush; a dot stays crisp.
 _FIGURE_MIN_PX = 32
 
@@ -95,12 +97,19 @@ def draw_icon(mode: Mode, ring: float | None, size: int, scale: int = 1) -> Imag
         size: the logical icon size in pixels (16, 22, 24, 32, 48, ...).
         scale: the display's scale factor (2 on HiDPI).
 
+    Pictures under 16 physical pixels are the 16 px picture scaled down.
+
     Raises:
         ValueError: when ``size`` or ``scale`` is smaller than 1.
     """
     if size < 1 or scale < 1:
         raise ValueError(f"icon size and scale must be at least 1 (got {size} and {scale})")
     pixels = size * scale
+    if pixels < _SMALLEST_PX:
+        # The rims' whole-pixel minimums leave no room for the disc below a few pixels (Pillow
+        # refuses inverted boxes); an xembed slot starts at 1x1, so draw big and shrink.
+        small = draw_icon(mode, ring, _SMALLEST_PX)
+        return small.resize((pixels, pixels), Image.Resampling.LANCZOS)
     side = pixels * _SUPERSAMPLE
     colour = STATE_COLOURS[mode]
     canvas = Image.new("RGBA", (side, side), (0, 0, 0, 0))

@@ -60,17 +60,60 @@ def xembed_tray_present(env: Mapping[str, str]) -> bool:
         d.close()
 
 
-def _tray_backend(ctx: Context, env: Mapping[str, str]) -> tuple[str | None, str]:
-    """The tray backend to use, or why there is no tray ("" when there is one)."""
-    from posturebreak.desktop.tray import TrayError, resolve_backend
+def sni_host_present() -> bool:
+    """Whether a StatusNotifierItem host (its ``org.kde.StatusNotifierWatcher``) is on the bus."""
+    from posturebreak.idle import ProbeError
+    from posturebreak.idle.dbus import Bus
 
     try:
-        backend = resolve_backend(ctx.settings.tray.backend, env, sys.platform)
+        bus = Bus("SESSION")
+    except ProbeError:
+        return False
+    try:
+        reply = bus.try_call(
+            "org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus",
+            "NameHasOwner",
+            signature="s",
+            body=("org.kde.StatusNotifierWatcher",),
+        )
+    finally:
+        bus.close()
+    return bool(reply and reply[0])
+
+
+def _host_present(backend: str, env: Mapping[str, str]) -> bool:
+    if backend == "appindicator":
+        return sni_host_present()
+    return xembed_tray_present(env)
+
+
+def _tray_backend(ctx: Context, env: Mapping[str, str]) -> tuple[str | None, str]:
+    """The tray backend to use, or why there is no tray ("" when there is one).
+
+    An installed backend is not enough: its host must be running too. Without an SNI host
+    an appindicator icon is invisible (and says nothing), so ``auto`` moves on to the
+    xembed backends, which need a tray manager on the display.
+    """
+    from posturebreak.desktop.tray import (
+        TrayError,
+        backend_available,
+        choose_backend,
+        resolve_backend,
+    )
+
+    setting = ctx.settings.tray.backend
+    try:
+        backend = resolve_backend(setting, env, sys.platform)
     except TrayError as exc:
         return None, str(exc)
-    if backend in {"xorg", "gtk"} and not xembed_tray_present(env):
-        return None, "no system tray is running on this desktop"
-    return backend, ""
+    if backend is None:
+        return None, ""  # Windows and macOS: pystray's own tray, always there
+    for name in choose_backend(setting, env, sys.platform):
+        if backend_available(name, env) and _host_present(name, env):
+            return name, ""
+    return None, "no system tray is running on this desktop"
 
 
 def run_desktop(
