@@ -189,11 +189,11 @@ def window_available(env: Mapping[str, str] | None = None) -> bool:
         sys.platform in ("win32", "darwin") or env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")
     ):
         return False
-    try:
-        import tkinter as tk  # noqa: F401  only probing that the toolkit is installed
-    except ImportError:
-        return False
-    return True
+    import importlib.util
+
+    # find_spec, not import: loading _tkinter maps Tcl/Tk and libX11 (megabytes) into the
+    # long-running app, while only the window's own process needs them.
+    return all(importlib.util.find_spec(name) is not None for name in ("_tkinter", "tkinter"))
 
 
 class PromptLauncher:

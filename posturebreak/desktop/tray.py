@@ -182,6 +182,7 @@ class Tray:
         self._icon: Any = None
         self._picture_key: tuple[Mode, float | None] | None = None
         self._menu_model: tuple[MenuEntry, ...] | None = None
+        self._title: str | None = None
 
     @property
     def has_menu(self) -> bool:
@@ -202,6 +203,7 @@ class Tray:
             image = self._render(view, MENU_BACKEND_ICON_PX)
             menu = self._initial_menu(pystray, view)
             title = view.headline() if view is not None else APP_NAME
+            self._title = title
             try:
                 icon = pystray.Icon(APP_NAME, image, title, menu)
             except Exception as exc:
@@ -218,21 +220,33 @@ class Tray:
 
     def update(self, view: StatusView) -> None:
         """Show ``view``; redraws only what changed. Thread-safe; returns at once."""
+        picture: Image.Image | None = None
+        menu: Any = None
+        title: str | None = None
         with self._lock:
             self._view = view
             icon = self._icon
             if icon is None:
                 return  # run() shows the latest view when it starts
-            icon.title = view.headline()
+            if view.headline() != self._title:
+                title = self._title = view.headline()
             key = (view.mode, ring_step(view.ring))
             if key != self._picture_key:
                 self._picture_key = key
-                icon.icon = self._render(view, MENU_BACKEND_ICON_PX)
+                picture = self._render(view, MENU_BACKEND_ICON_PX)
             if self.has_menu:
                 model = build_menu(view, self._autostart_state(), self._durations)
                 if model != self._menu_model:
                     self._menu_model = model
-                    icon.menu = to_pystray(model, self._dispatch)
+                    menu = to_pystray(model, self._dispatch)
+        # pystray's setters wait for its own loop, and on xorg that loop redraws through
+        # picture_for_size(), which takes self._lock: setting them under the lock deadlocks.
+        if title is not None:
+            icon.title = title
+        if picture is not None:
+            icon.icon = picture
+        if menu is not None:
+            icon.menu = menu
 
     def refresh_menu(self) -> None:
         """Rebuild the menu from the last view (after "Start at login" was toggled)."""
