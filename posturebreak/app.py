@@ -64,9 +64,7 @@ def run(*, console: bool = False, env: Mapping[str, str] | None = None) -> int:
     try:
         settings, created = config.load_or_create(p.config_file)
     except config.ConfigError as exc:
-        _err(
-            f"{exc}\nposturebreak will not start with a broken config. Fix the file and try again."
-        )
+        _err(f"{exc}\nposturebreak will not start until this is fixed; nothing was changed.")
         return 2
     if created:
         print(f"posturebreak: wrote the default settings to {p.config_file}")

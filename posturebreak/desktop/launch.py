@@ -8,11 +8,13 @@ all is handled earlier by ``app.run`` (the console).
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from posturebreak import paths as paths_mod
 from posturebreak.clock import SystemClock
@@ -24,6 +26,9 @@ from posturebreak.exercises import ExerciseLibrary
 from posturebreak.policy_state import Context
 from posturebreak.store import EventStore
 from posturebreak.today import TodayCounter
+
+if TYPE_CHECKING:
+    from posturebreak.desktop.tray import Tray
 
 log = logging.getLogger("posturebreak.desktop")
 
@@ -89,6 +94,30 @@ def _host_present(backend: str, env: Mapping[str, str]) -> bool:
     return xembed_tray_present(env)
 
 
+# How long the tray's own loop may take to end after Quit before the process ends anyway.
+STUCK_TRAY_S = 5.0
+
+
+def _stop_tray(tray: Tray, returned: threading.Event) -> None:
+    """Stop the tray's loop (engine thread), with a watchdog in case the toolkit ignores it."""
+    tray.stop()
+    threading.Thread(
+        target=_exit_if_stuck, args=(returned,), name="posturebreak-exit", daemon=True
+    ).start()
+
+
+def _exit_if_stuck(returned: threading.Event) -> None:
+    """Last resort: end the process if the tray loop ignores its stop (toolkit bugs).
+
+    Everything that matters is done by then: each event was committed when it happened, and
+    the OS releases the single-instance lock.
+    """
+    if not returned.wait(STUCK_TRAY_S):
+        log.warning("the tray did not stop within %.0f s; exiting", STUCK_TRAY_S)
+        logging.shutdown()
+        os._exit(0)
+
+
 def _tray_backend(ctx: Context, env: Mapping[str, str]) -> tuple[str | None, str]:
     """The tray backend to use, or why there is no tray ("" when there is one).
 
@@ -133,7 +162,7 @@ def run_desktop(
     from posturebreak.desktop.menu import break_durations
     from posturebreak.desktop.notify import make_notifier
     from posturebreak.desktop.prompt import PromptLauncher, WindowAnswer
-    from posturebreak.desktop.tray import Tray, TrayError
+    from posturebreak.desktop.tray import Tray
     from posturebreak.desktop.week import show_week
 
     holder: list[Engine] = []
@@ -170,12 +199,13 @@ def run_desktop(
         open_settings=lambda: open_path(p.config_file),
     )
     stopped = threading.Event()
+    tray_returned = threading.Event()
 
     def on_quit() -> None:
         stopped.set()
         launcher.close()
         if tray is not None:
-            tray.stop()
+            _stop_tray(tray, tray_returned)
 
     presence = presence_for(ctx.settings, env, holder)
     engine = Engine(
@@ -206,14 +236,30 @@ def run_desktop(
         )
         engine_main()
         return 0
+    return _run_with_tray(tray, engine, engine_main, stopped, tray_returned)
+
+
+def _run_with_tray(
+    tray: Tray,
+    engine: Engine,
+    engine_main: Callable[[], None],
+    stopped: threading.Event,
+    returned: threading.Event,
+) -> int:
+    """The tray owns this (main) thread; the engine starts once the icon is up."""
+    from posturebreak.desktop.tray import TrayError
+
     worker = threading.Thread(target=engine_main, name="posturebreak-engine")
     try:
         tray.run(worker.start)
     except TrayError as exc:
         print(f"posturebreak: {exc}; running without a tray icon.", file=sys.stderr)
         if not worker.is_alive() and not stopped.is_set():
+            returned.set()
             engine_main()
             return 0
+    finally:
+        returned.set()
     if worker.is_alive():
         engine.post(Quit())
         worker.join(10)

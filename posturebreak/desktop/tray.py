@@ -260,8 +260,14 @@ class Tray:
         """End :meth:`run` (from any thread). Harmless before ``run`` or twice."""
         with self._lock:
             icon, self._icon = self._icon, None
-        if icon is not None:
-            icon.stop()
+        if icon is None:
+            return
+        if self.backend == "xorg" and _destroy_from_outside(icon):
+            # pystray's loop ends on the DestroyNotify; its own stop() would destroy again.
+            # pystray has no public way to say it already stopped.
+            icon._running = False
+            return
+        icon.stop()
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -314,6 +320,32 @@ class Tray:
                 return self._render(self._view, size)
             # Before the tray sizes the slot the window is 1x1; a tiny blank beats a crash.
             return self._render(self._view, _SMALLEST_DRAWN_PX).resize((max(1, size),) * 2)
+
+
+def _destroy_from_outside(icon: Any) -> bool:  # noqa: ANN401  pystray's icon is untyped
+    """Destroy the xorg icon window over a fresh X connection; ``True`` when it worked.
+
+    pystray's own stop() hands the destroy to the loop it is trying to stop, over the
+    connection that loop is blocked reading, and sometimes the loop never wakes (the app
+    then hangs after Quit). A second connection makes the server send the DestroyNotify.
+    """
+    window = getattr(icon, "_window", None)
+    if window is None:
+        return False
+    try:
+        from Xlib import display as xdisplay
+
+        d = xdisplay.Display()
+    except Exception:  # noqa: BLE001  fall back to pystray's own stop
+        return False
+    try:
+        d.create_resource_object("window", window.id).destroy()
+        d.sync()
+    except Exception:  # noqa: BLE001  the window is already gone, or X is: same outcome
+        return False
+    finally:
+        d.close()
+    return True
 
 
 def _name_gtk_program() -> None:
