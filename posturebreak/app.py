@@ -29,6 +29,7 @@ from posturebreak.store import EventStore, StoreError
 from posturebreak.today import TodayCounter
 
 if TYPE_CHECKING:
+    from posturebreak.plan import PlanStatus
     from posturebreak.presence import Presence
 
 log = logging.getLogger("posturebreak")
@@ -114,7 +115,13 @@ def _run_locked(
     with store:
         clock = SystemClock()
         now = clock.now()
-        ctx = Context(settings, None, walk_target(settings, store, now))
+        plan_now = walk_plan(settings, store, now)
+        ctx = Context(
+            settings,
+            None,
+            plan_now.target if plan_now else None,
+            plan_now.headline() if plan_now else "",
+        )
         recent = store.events(since=now - ROTATION_MEMORY)
         today = TodayCounter(None, recent)
         try:
@@ -134,8 +141,8 @@ def _run_locked(
         )
 
 
-def walk_target(settings: Settings, store: EventStore, now: datetime) -> timedelta | None:
-    """Today's walk length from the progressive plan (``None``: the configured duration)."""
+def walk_plan(settings: Settings, store: EventStore, now: datetime) -> PlanStatus | None:
+    """Where the progressive walking plan stands today (``None`` when it is off)."""
     from posturebreak import plan
 
     if not settings.walking_plan.enabled:
@@ -143,7 +150,7 @@ def walk_target(settings: Settings, store: EventStore, now: datetime) -> timedel
     events = store.events(
         since=now - plan.HISTORY, kinds=[BreakKind.WALK], actions=plan.RELEVANT
     ) + store.events(since=now - plan.HISTORY, actions=[Action.PLAN_RESET])
-    return plan.current_target(settings, events, now, None).target
+    return plan.current_target(settings, events, now, None)
 
 
 def presence_for(settings: Settings, env: Mapping[str, str], holder: list[Engine]) -> Presence:

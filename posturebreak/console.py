@@ -55,6 +55,8 @@ class ConsoleFrontEnd:
             f"\a\n>>> Time to {prompt.kind.value} ({humanize(prompt.duration)}).  "
             + "  ".join(keys)
         )
+        if prompt.note:
+            self._say(f"    {prompt.note}")
         if card is not None:
             self._card(card)
 

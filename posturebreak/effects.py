@@ -33,6 +33,7 @@ class StatusView:
     taken_today: int = 0
     prompted_today: int = 0
     notice: str = ""
+    walk_note: str = ""
 
     @property
     def time_left(self) -> timedelta | None:
@@ -61,7 +62,10 @@ class StatusView:
         if self.mode is Mode.DEFERRED and self.active_kind is not None:
             return f"{self.active_kind.label} waiting: {self.notice or 'do not disturb'}"
         if self.next_kind is not None and left is not None:
-            return f"{self.next_kind.label} in {humanize(left)}"
+            soon = f"{self.next_kind.label} in {humanize(left)}"
+            if self.next_kind is BreakKind.WALK and self.walk_note:
+                return f"{soon}. {self.walk_note}"
+            return soon
         return "No breaks scheduled"
 
 
@@ -81,6 +85,7 @@ class ShowPrompt:
     snooze_choices: tuple[timedelta, ...]
     snoozes_left: int
     deadline: datetime
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,7 @@ class BeginBreak:
     kind: BreakKind
     duration: timedelta
     ends_at: datetime
+    note: str = ""
 
 
 @dataclass(frozen=True)

@@ -314,6 +314,7 @@ def _open_prompt(
             snooze_choices=p.snooze,
             snoozes_left=max(0, p.max_snoozes - snoozes),
             deadline=now + p.timeout,
+            note=ctx.note(kind),
         )
     )
     return replace(state, activity=Prompt(kind, now, snoozes), noticed=None)
@@ -370,7 +371,7 @@ def _start(
 ) -> PolicyState:
     duration = ctx.duration(kind)
     fx.append(_record(now, kind, Action.STARTED, duration.total_seconds(), detail))
-    fx.append(BeginBreak(kind, duration, now + duration))
+    fx.append(BeginBreak(kind, duration, now + duration, ctx.note(kind)))
     state = state.with_sat(_covered(ctx, kind))
     return replace(state, activity=OnBreak(kind, now, duration), noticed=None)
 

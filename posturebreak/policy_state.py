@@ -99,6 +99,11 @@ class Context:
     settings: Settings
     tz: tzinfo | None = None
     walk_target: timedelta | None = None
+    walk_note: str = ""
+
+    def note(self, kind: BreakKind) -> str:
+        """The line shown with a prompt of ``kind`` (the walking plan's, for walks)."""
+        return self.walk_note if kind is BreakKind.WALK else ""
 
     def duration(self, kind: BreakKind) -> timedelta:
         """How long a break of ``kind`` lasts today."""
@@ -198,7 +203,13 @@ def view_of(state: PolicyState, ctx: Context, now: datetime) -> StatusView:
     mode = mode_of(state, ctx, now)
     act = state.activity
     p = ctx.settings.prompt
-    base = StatusView(mode=mode, now=now, paused_until=state.paused_until, notice=state.held_reason)
+    base = StatusView(
+        mode=mode,
+        now=now,
+        paused_until=state.paused_until,
+        notice=state.held_reason,
+        walk_note=ctx.walk_note,
+    )
     if isinstance(act, OnBreak):
         left = act.ends_at - now
         return replace(

@@ -18,7 +18,7 @@ from posturebreak.commands import (
     TakeBreak,
 )
 from posturebreak.domain import Action, BreakKind, Mode
-from posturebreak.effects import ClosePrompt, ShowPrompt
+from posturebreak.effects import ClosePrompt, ShowPrompt, StatusView
 from posturebreak.policy_state import view_of
 from posturebreak.settings import BreakRule, Settings
 from tests.sim import Sim, at, check_prompt_outcomes, minutes
@@ -360,3 +360,25 @@ def test_a_held_prompt_says_which_break_waits_and_why():
     sim.now = at(f"{MONDAY} 09:40")
     sim.tick()  # the presentation ended
     assert len(sim.of(Action.PROMPTED)) == 1
+
+
+def test_the_walking_plan_speaks_in_the_walk_prompt_and_the_tray():
+    note = "Today's walk: 7 min — 1 more than last week."
+    sim = Sim(Settings(), at(f"{MONDAY} 09:00"))
+    sim.ctx = replace(sim.ctx, walk_target=minutes(7), walk_note=note)
+    sim.tick()
+    sim.now = at(f"{MONDAY} 09:10")
+    sim.tick()
+    sim.do(TakeBreak(BreakKind.WALK))
+    begin = [e for e in sim.effects if type(e).__name__ == "BeginBreak"][-1]
+    assert (begin.duration, begin.note) == (minutes(7), note)
+    sim.run_until(at(f"{MONDAY} 12:30"), answer=start_every_prompt)
+    shown = [e for e in sim.effects if isinstance(e, ShowPrompt)]
+    assert {p.note for p in shown if p.kind is BreakKind.WALK} == {note}
+    assert {p.note for p in shown if p.kind is not BreakKind.WALK} == {""}
+    walk_next = StatusView(
+        Mode.WORKING, sim.now, BreakKind.WALK, sim.now + minutes(12), walk_note=note
+    )
+    assert walk_next.headline() == f"Walk in 12 min. {note}"
+    stand_next = replace(walk_next, next_kind=BreakKind.STAND)
+    assert stand_next.headline() == "Stand in 12 min"

@@ -120,6 +120,7 @@ class DesktopFrontEnd:
             prompt.duration,
             card,
             title=f"Time to {prompt.kind.value}",
+            note=prompt.note,
             snoozes=(prompt.snooze_choices, prompt.snoozes_left),
         )
         self._launcher.show(spec)
@@ -151,6 +152,7 @@ class DesktopFrontEnd:
             brk.duration,
             card,
             title=f"{brk.kind.label} break",
+            note=brk.note,
             snoozes=((), 0),
         )
         self._launcher.show(spec)
@@ -250,6 +252,7 @@ class DesktopFrontEnd:
         card: Exercise | None,
         *,
         title: str,
+        note: str,
         snoozes: tuple[tuple[timedelta, ...], int],
     ) -> WindowSpec:
         picture = None
@@ -261,7 +264,7 @@ class DesktopFrontEnd:
             kind=kind,
             duration=duration,
             title=title,
-            subtitle=f"A {humanize(duration)} {kind.value} break",
+            subtitle=note or f"A {humanize(duration)} {kind.value} break",
             exercise_title=card.title if card is not None else f"{kind.label} break",
             exercise_steps=card.steps if card is not None else (),
             exercise_tip=card.tip if card is not None else "",
