@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from posturebreak import config, eventio, paths, protocol, stats
+from posturebreak.clock import local_today
 from posturebreak.domain import Event
 from posturebreak.planner import plan_day
 from posturebreak.settings import Settings
@@ -169,7 +170,7 @@ def cmd_quit(_ns: argparse.Namespace) -> int:
 def cmd_plan(ns: argparse.Namespace) -> int:
     """Show the day's reminders as configured."""
     settings = _settings()
-    day = ns.date or datetime.now().astimezone().date()  # the CLI's own local today
+    day = ns.date or local_today()
     planned = plan_day(settings, day, None)
     if ns.json:
         breaks = [

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from posturebreak import insight, plan, stats
+from posturebreak.clock import SystemClock, local_today
 from posturebreak.domain import Action, BreakKind, Event, humanize
 from posturebreak.insight import Period
 from posturebreak.report import DayBar, ReportData
@@ -44,11 +45,11 @@ def _settings() -> Settings:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return SystemClock().now()
 
 
 def _today() -> date:
-    return datetime.now().astimezone().date()  # the CLI's own local today
+    return local_today()
 
 
 @contextmanager

@@ -7,7 +7,7 @@ Tests use a fake clock (``tests/fakes.py``) and run a simulated week in millisec
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Protocol
 
 
@@ -44,3 +44,8 @@ class SystemClock:
         if boot is None:
             return time.monotonic()
         return time.clock_gettime(boot)
+
+
+def local_today() -> date:
+    """Today's date in the system's time zone (for commands that default to "today")."""
+    return SystemClock().now().astimezone().date()

@@ -324,7 +324,7 @@ class ControlServer:
 
     def _listen_unix(self) -> socket.socket:
         if sys.platform == "win32":
-            raise NotImplementedError("Unix sockets are not available on Windows")
+            raise RuntimeError("Unix sockets are not used on Windows (the TCP endpoint is)")
         path = self._paths.socket_file
         self._remove_stale_socket(path)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -503,7 +503,7 @@ class ControlServer:
 
 def _connect_unix(paths: Paths, timeout: float) -> socket.socket:
     if sys.platform == "win32":
-        raise NotImplementedError("Unix sockets are not available on Windows")
+        raise RuntimeError("Unix sockets are not used on Windows (the TCP endpoint is)")
     path = paths.socket_file
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout)

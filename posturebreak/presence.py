@@ -29,10 +29,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
+from posturebreak.clock import SystemClock
 from posturebreak.idle import IdleProbe, ProbeError, make_probe
 from posturebreak.idle.capture import CAPTURE_DEVICES, capture_devices, capture_in_use
 from posturebreak.idle.x11 import ActiveWindow
@@ -122,7 +123,7 @@ class Sample:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return SystemClock().now()
 
 
 class Presence:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from posturebreak.clock import SystemClock
 from posturebreak.domain import Action, BreakKind, Event, to_utc
 from posturebreak.insight import Bucket
 from posturebreak.stats import NATURAL_MINUTES_CAP
@@ -273,7 +274,7 @@ def _refuse_newer(where: str, version: int) -> None:
 
 
 def _aside_name(path: Path) -> Path:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = SystemClock().now().strftime("%Y%m%dT%H%M%SZ")
     candidate = path.with_name(f"{path.name}.corrupt-{stamp}")
     n = 2
     while candidate.exists():
