@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from posturebreak import config, paths
 from posturebreak.clock import SystemClock
 from posturebreak.domain import Action, BreakKind
-from posturebreak.engine import Engine, FrontEnd, Message, Quit, remembered_exercises
+from posturebreak.engine import Engine, Message, Quit, remembered_exercises
 from posturebreak.exercises import ExerciseLibrary, LibraryError
 from posturebreak.policy_state import Context
 from posturebreak.settings import Settings
@@ -29,8 +29,8 @@ from posturebreak.store import EventStore, StoreError
 from posturebreak.today import TodayCounter
 
 if TYPE_CHECKING:
-    from posturebreak.plan import PlanStatus
     from posturebreak.presence import Presence
+    from posturebreak.walkplan import PlanStatus
 
 log = logging.getLogger("posturebreak")
 
@@ -143,14 +143,14 @@ def _run_locked(
 
 def walk_plan(settings: Settings, store: EventStore, now: datetime) -> PlanStatus | None:
     """Where the progressive walking plan stands today (``None`` when it is off)."""
-    from posturebreak import plan
+    from posturebreak import walkplan
 
     if not settings.walking_plan.enabled:
         return None
     events = store.events(
-        since=now - plan.HISTORY, kinds=[BreakKind.WALK], actions=plan.RELEVANT
-    ) + store.events(since=now - plan.HISTORY, actions=[Action.PLAN_RESET])
-    return plan.current_target(settings, events, now, None)
+        since=now - walkplan.HISTORY, kinds=[BreakKind.WALK], actions=walkplan.RELEVANT
+    ) + store.events(since=now - walkplan.HISTORY, actions=[Action.PLAN_RESET])
+    return walkplan.current_target(settings, events, now, None)
 
 
 def presence_for(settings: Settings, env: Mapping[str, str], holder: list[Engine]) -> Presence:
@@ -247,6 +247,3 @@ def _terminal_restored() -> Iterator[None]:
     finally:
         with contextlib.suppress(termios.error):
             termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-
-
-_ = FrontEnd  # re-exported for the desktop launcher's type hints

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from posturebreak import config, eventio, paths, protocol, stats
+from posturebreak import config, eventio, paths, stats
 from posturebreak.clock import local_today
 from posturebreak.domain import Event
 from posturebreak.planner import plan_day
@@ -368,6 +368,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 def main_entry() -> None:
     """Console-script entry point."""
     sys.exit(main())
-
-
-_ = protocol  # the control language is shared with the app; imported for its side of the API

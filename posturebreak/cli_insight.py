@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from posturebreak import insight, plan, stats
+from posturebreak import insight, stats, walkplan
 from posturebreak.clock import SystemClock, local_today
 from posturebreak.domain import Action, BreakKind, Event, humanize
 from posturebreak.insight import Period
@@ -257,16 +257,18 @@ def build_report(
 def _plan_events(store: EventStore | None, now: datetime) -> list[Event]:
     if store is None:
         return []
-    walks = store.iter_events(now - plan.HISTORY, now, {BreakKind.WALK}, plan.RELEVANT)
+    walks = store.iter_events(now - walkplan.HISTORY, now, {BreakKind.WALK}, walkplan.RELEVANT)
     return [*walks, *store.iter_events(None, now, None, {Action.PLAN_RESET})]
 
 
-def _plan_status(store: EventStore | None, settings: Settings, now: datetime) -> plan.PlanStatus:
-    return plan.current_target(settings, _plan_events(store, now), now, None)
+def _plan_status(
+    store: EventStore | None, settings: Settings, now: datetime
+) -> walkplan.PlanStatus:
+    return walkplan.current_target(settings, _plan_events(store, now), now, None)
 
 
 def _plan_series(
-    status: plan.PlanStatus, settings: Settings, last: date
+    status: walkplan.PlanStatus, settings: Settings, last: date
 ) -> tuple[tuple[date, float], ...]:
     """The walk's target in force each week, up to the week holding ``last``."""
     start = settings.rule(BreakKind.WALK).duration
@@ -352,7 +354,7 @@ def cmd_walk_plan(ns: argparse.Namespace) -> int:
     return 0
 
 
-def _plan_json(status: plan.PlanStatus, settings: Settings) -> dict[str, object]:
+def _plan_json(status: walkplan.PlanStatus, settings: Settings) -> dict[str, object]:
     return {
         "enabled": settings.walking_plan.enabled,
         "target_s": round(status.target.total_seconds()),

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -305,6 +304,3 @@ def test_a_damaged_log_is_moved_aside_and_the_user_told(home, capsys):
     kept = list(home.glob("events.sqlite3.corrupt-*"))
     assert len(kept) == 1
     assert kept[0].read_bytes() == b"this is not a database" * 100
-
-
-_ = timedelta

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from posturebreak import insight, plan, stats
+from posturebreak import insight, stats, walkplan
 from posturebreak.domain import Action, BreakKind, Event
 from posturebreak.insight import Outcome, Period
 from posturebreak.settings import GoalSettings, Settings, WalkingPlan
@@ -283,20 +283,20 @@ def plan_after(
     first: date,
     s: Settings | None = None,
     extra: list[Event] | None = None,
-) -> plan.PlanStatus:
+) -> walkplan.PlanStatus:
     events = [
         e for i, (o, t) in enumerate(shares) for e in walk_week(first + timedelta(weeks=i), o, t)
     ]
     now = datetime.combine(
         first + timedelta(weeks=len(shares), days=1), datetime.min.time(), BERLIN
     )
-    return plan.current_target(s or Settings(), [*events, *(extra or [])], now, BERLIN)
+    return walkplan.current_target(s or Settings(), [*events, *(extra or [])], now, BERLIN)
 
 
 MONDAY = date(2026, 6, 1)
 
 
-def minutes_of(status: plan.PlanStatus) -> list[int]:
+def minutes_of(status: walkplan.PlanStatus) -> list[int]:
     return [round(w.target_after.total_seconds() / 60) for w in status.weeks]
 
 
