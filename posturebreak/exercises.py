@@ -1,7 +1,7 @@
 """The exercise library: the cards a break shows, and which one comes next.
 
 The cards live in ``assets/exercises/exercises.toml`` with one picture per card beside it
-(``<id>.png``, drawn by ``assets/draw_exercises.py``). ``assets/`` ships in the wheel as the
+(``<id>.png``, drawn by ``tools/draw_exercises.py``). ``assets/`` ships in the wheel as the
 package ``posturebreak.assets``. Everything but the loading is pure: standard library only,
 no Pillow, so the engine and the CLI can use it with no display.
 """

@@ -1,6 +1,6 @@
 """Draw the exercise pictures (assets/exercises/<id>.png) and docs/exercises-sheet.png.
 
-Run from the repository root:  .venv/bin/python assets/draw_exercises.py
+Run from the repository root:  .venv/bin/python tools/draw_exercises.py
 One figure model (joint angles or planted feet, solved with two-link IK) draws every card, so
 the style stays consistent: dark slate lines, a lighter slate for the far limbs, one orange
 accent for what moves, a faint ground line. Drawn at 4x and downscaled with LANCZOS.
@@ -30,7 +30,7 @@ HEAD_R, NECK, TORSO, UPPER_ARM, FOREARM, HAND, THIGH, SHIN, FOOT = 24, 7, 78, 43
 STAND_H = THIGH + SHIN + STROKE / 2
 
 Pt = tuple[float, float]
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parent.parent / "assets"
 OUT = ROOT / "exercises"
 
 

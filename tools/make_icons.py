@@ -2,7 +2,7 @@
 
 Run from the repository root after changing posturebreak/desktop/icon.py:
 
-    .venv/bin/python assets/make_icons.py
+    .venv/bin/python tools/make_icons.py
 
 Writes assets/icons/posturebreak-{16..512}.png, posturebreak.ico, posturebreak.icns and
 docs/icon-states.png. The app icon is the tray icon in its calm "working" state with a full
