@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -53,14 +53,6 @@ _AFTER_DUE_MARGIN_S = 0.1
 
 # Bounded shutdown: how long to wait for each thread before leaving it (they are daemons).
 _JOIN_TIMEOUT_S = 5.0
-
-
-class WakeupPort(Protocol):
-    """What the engine needs. ``arm`` is called from the engine thread only."""
-
-    def arm(self, at: datetime) -> None:
-        """Wake the engine at ``at`` (aware); replaces any earlier request."""
-        ...
 
 
 class _State(enum.Enum):

@@ -14,26 +14,8 @@ import pytest
 from posturebreak.cli import main
 from posturebreak.domain import Action, BreakKind, Event
 from posturebreak.store import EventStore
+from tests.configs import seconds_config
 from tests.sim import at
-
-FAST_CONFIG = """
-[schedule]
-workdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-hours = ["00:00-23:59"]
-[breaks.stand]
-every = "3s"
-duration = "1s"
-[breaks.stretch]
-every = "1h"
-duration = "2m"
-[breaks.walk]
-every = "2h"
-duration = "5m"
-[prompt]
-timeout = "30s"
-notice = "0s"
-snooze = ["2s"]
-"""
 
 
 @pytest.fixture
@@ -185,7 +167,7 @@ def _cli(home: Path, *argv: str) -> subprocess.CompletedProcess[str]:
 
 
 def _start_console_app(home: Path) -> subprocess.Popen[str]:
-    (home / "config.toml").write_text(FAST_CONFIG)
+    (home / "config.toml").write_text(seconds_config())
     return subprocess.Popen(
         [sys.executable, "-m", "posturebreak", "run", "--console"],
         env=_env(home),

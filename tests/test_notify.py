@@ -14,6 +14,7 @@ import pytest
 
 from posturebreak.desktop import notify
 from posturebreak.desktop.notify import Backend, NullNotifier, PlyerNotifier
+from tests.desktop_rig import BUS_CONFIG
 
 LOGGER = "posturebreak.notify"
 REPO = Path(__file__).resolve().parents[1]
@@ -163,20 +164,6 @@ def test_no_session_bus_for_real_is_logged_not_raised(tmp_path, caplog):
 
 
 # ---------------------------------------------------------------------------- the real thing
-
-BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:tmpdir=/tmp</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"""
 
 
 def wait_for(predicate, what: str, limit: float = 10.0):

@@ -35,6 +35,7 @@ from posturebreak.presence import (
     sample_interval,
 )
 from posturebreak.settings import DndSettings, Settings
+from tests.configs import seconds_config
 from tests.fakes import FakeClock, RecordingFront, RecordingStore, RecordingWakeup
 from tests.sim import BERLIN, at
 
@@ -357,31 +358,11 @@ def test_a_real_fullscreen_window_holds_and_leaving_fullscreen_releases(display)
 
 # --- the real app ------------------------------------------------------------------------------
 
-APP_CONFIG = """
-[schedule]
-workdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-hours = ["00:00-23:59"]
-[breaks.stand]
-every = "{every}"
-duration = "1s"
-[breaks.stretch]
-every = "1h"
-duration = "2m"
-[breaks.walk]
-every = "2h"
-duration = "5m"
-[prompt]
-timeout = "{timeout}"
-notice = "0s"
-snooze = ["2s"]
-[idle]
-probe = "{probe}"
-away_after = "2s"
-"""
-
 
 def write_config(home: Path, *, every="30s", timeout="30s", probe="auto") -> None:
-    (home / "config.toml").write_text(APP_CONFIG.format(every=every, timeout=timeout, probe=probe))
+    (home / "config.toml").write_text(
+        seconds_config(every=every, timeout=timeout, idle_probe=probe)
+    )
 
 
 def app_env(home: Path, **extra: str) -> dict[str, str]:
