@@ -30,12 +30,10 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Protocol
 
 from posturebreak.clock import SystemClock
 from posturebreak.idle import IdleProbe, ProbeError, make_probe
-from posturebreak.idle.capture import CAPTURE_DEVICES, capture_devices, capture_in_use
 from posturebreak.idle.x11 import ActiveWindow
 from posturebreak.policy import MEETING_HOLD
 from posturebreak.settings import IdleProbeName, Settings
@@ -75,6 +73,18 @@ class WindowPort(Protocol):
 
     def close(self) -> None:
         """Release the connection."""
+        ...
+
+
+class MeetingPort(Protocol):
+    """Whether a camera or microphone is in use (a meeting). One thread at a time."""
+
+    def in_use(self) -> bool:
+        """``True`` while some other program captures video or sound."""
+        ...
+
+    def close(self) -> None:
+        """Release what the check holds."""
         ...
 
 
@@ -139,8 +149,7 @@ class Presence:
         *,
         lock: LockPort | None = None,
         windows: WindowPort | None = None,
-        devices: Iterable[str] = CAPTURE_DEVICES,
-        proc: Path = Path("/proc"),
+        meeting: MeetingPort | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         wake: Callable[[str], None] | None = None,
         watch: InputWaiter | None = None,
@@ -149,8 +158,7 @@ class Presence:
         self._probe = probe
         self._lock_port = lock
         self._windows = windows
-        self._devices = tuple(devices)
-        self._proc = proc
+        self._meeting_port = meeting
         self._monotonic = monotonic
         self._mutex = threading.Lock()
         self._locked_since: float | None = None
@@ -229,7 +237,7 @@ class Presence:
 
     def _hold(self, *, near: bool) -> str:
         dnd = self._settings.dnd
-        if dnd.meetings and near and self._meeting():
+        if dnd.meetings and near and self._meeting_port is not None and self._meeting_port.in_use():
             return MEETING_HOLD
         if self._windows is None or not (dnd.apps or dnd.fullscreen):
             return ""
@@ -240,10 +248,6 @@ class Presence:
         if app:
             return f"{app} focused"
         return FULLSCREEN_HOLD if dnd.fullscreen and win.fullscreen else ""
-
-    def _meeting(self) -> bool:
-        devices = capture_devices(self._devices)
-        return capture_in_use(devices, self._proc, skip_pid=os.getpid())
 
     def start(self, next_due: Callable[[], datetime | None]) -> None:
         """Start the watcher thread (once, after the engine exists; needs ``wake``).
@@ -269,7 +273,7 @@ class Presence:
         elif self._watch is not None:
             self._watch.close()
         with self._mutex:
-            for port in (self._probe, self._lock_port, self._windows):
+            for port in (self._probe, self._lock_port, self._windows, self._meeting_port):
                 if port is not None:
                     port.close()
 
@@ -395,10 +399,13 @@ def make_presence(
     lock: LockPort | None = None
     windows: WindowPort | None = None
     watch: InputWaiter | None = None
+    meeting: MeetingPort | None = None
     if platform.startswith("linux"):
+        from posturebreak.idle.capture import ProcCapture
         from posturebreak.idle.dbus import ScreenLock
 
         lock = ScreenLock()
+        meeting = ProcCapture()
     if probe.name == IdleProbeName.X11.value:
         from posturebreak.idle.x11 import InputWatch, X11Windows
 
@@ -406,4 +413,6 @@ def make_presence(
             windows = X11Windows(env.get("DISPLAY"))
         with contextlib.suppress(ProbeError):
             watch = InputWatch(env.get("DISPLAY"))
-    return Presence(settings, probe, lock=lock, windows=windows, wake=wake, watch=watch)
+    return Presence(
+        settings, probe, lock=lock, windows=windows, meeting=meeting, wake=wake, watch=watch
+    )

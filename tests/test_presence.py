@@ -18,6 +18,7 @@ import pytest
 
 from posturebreak.domain import Action, BreakKind, Mode
 from posturebreak.engine import Engine, Quit, Tick
+from posturebreak.idle.capture import ProcCapture, capture_devices, capture_in_use
 from posturebreak.idle.null import NullProbe
 from posturebreak.idle.x11 import ActiveWindow
 from posturebreak.policy import AFTER_MEETING
@@ -30,8 +31,6 @@ from posturebreak.presence import (
     PresenceWatcher,
     Sample,
     app_focused,
-    capture_devices,
-    capture_in_use,
     sample_interval,
 )
 from posturebreak.settings import DndSettings, Settings
@@ -159,7 +158,7 @@ def test_holds_say_why_meeting_first_then_app_then_fullscreen(camera):
     pattern, dev = camera
     windows = FakeWindows(ActiveWindow(fullscreen=True, wm_class=("zoom", "zoom")))
     settings = replace(Settings(), dnd=DndSettings(apps=("zoom",)))
-    presence = Presence(settings, FixedProbe(), windows=windows, devices=[pattern])
+    presence = Presence(settings, FixedProbe(), windows=windows, meeting=ProcCapture([pattern]))
     assert presence.hold() == "zoom focused"
     proc = hold_open(dev)
     try:
@@ -172,12 +171,14 @@ def test_holds_say_why_meeting_first_then_app_then_fullscreen(camera):
     assert presence.hold() == ""
     quiet = replace(Settings(), dnd=DndSettings(fullscreen=False, meetings=False))
     windows.win = ActiveWindow(fullscreen=True)
-    assert Presence(quiet, FixedProbe(), windows=windows, devices=[pattern]).hold() == ""
+    assert (
+        Presence(quiet, FixedProbe(), windows=windows, meeting=ProcCapture([pattern])).hold() == ""
+    )
 
 
 def test_the_meeting_scan_runs_only_when_a_prompt_is_near(camera):
     pattern, dev = camera
-    presence = Presence(Settings(), FixedProbe(), devices=[pattern])
+    presence = Presence(Settings(), FixedProbe(), meeting=ProcCapture([pattern]))
     due = [presence_now() + timedelta(minutes=20)]
     presence.set_next_due(lambda: due[0])
     proc = hold_open(dev)
@@ -260,7 +261,9 @@ def test_fullscreen_defers_the_prompt_once_and_leaving_it_releases_it():
 
 def test_after_a_meeting_ends_a_walk_is_offered(camera):
     pattern, dev = camera
-    engine, clock, store, _front, wake = rig(Presence(Settings(), FixedProbe(), devices=[pattern]))
+    engine, clock, store, _front, wake = rig(
+        Presence(Settings(), FixedProbe(), meeting=ProcCapture([pattern]))
+    )
     proc = hold_open(dev)
     try:
         to_due(engine, clock, wake, at("2026-11-23 10:00:00"))
@@ -274,7 +277,9 @@ def test_after_a_meeting_ends_a_walk_is_offered(camera):
 
 def test_a_meeting_longer_than_max_delay_gets_the_due_prompt_not_a_walk(camera):
     pattern, dev = camera
-    engine, clock, store, _front, wake = rig(Presence(Settings(), FixedProbe(), devices=[pattern]))
+    engine, clock, store, _front, wake = rig(
+        Presence(Settings(), FixedProbe(), meeting=ProcCapture([pattern]))
+    )
     proc = hold_open(dev)
     try:
         to_due(engine, clock, wake, at("2026-11-23 10:31:00"))

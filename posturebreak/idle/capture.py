@@ -42,3 +42,27 @@ def capture_in_use(devices: frozenset[str], proc: Path = Path("/proc"), skip_pid
                     if str(Path(fd.path).readlink()) in devices:
                         return True
     return False
+
+
+class ProcCapture:
+    """The Linux ``MeetingPort``: a process other than ours holds a camera or capture device.
+
+    One thread at a time (the presence adapter serialises its callers).
+    """
+
+    def __init__(
+        self,
+        patterns: Iterable[str] = CAPTURE_DEVICES,
+        proc: Path = Path("/proc"),
+        skip_pid: int | None = None,
+    ) -> None:
+        self._patterns = tuple(patterns)
+        self._proc = proc
+        self._skip = os.getpid() if skip_pid is None else skip_pid
+
+    def in_use(self) -> bool:
+        """Whether a camera or microphone is in use now."""
+        return capture_in_use(capture_devices(self._patterns), self._proc, skip_pid=self._skip)
+
+    def close(self) -> None:
+        """Nothing to release."""
