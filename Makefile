@@ -7,7 +7,11 @@ STAMP  := $(VENV)/.installed
 # The GTK/AppIndicator tray backends need PyGObject, which builds only where the
 # GObject-introspection headers are installed (.ci/run installs them); without them the
 # app uses the xorg backend and those tests skip with a reason.
-EXTRAS := $(shell pkg-config --exists gobject-introspection-1.0 cairo 2>/dev/null && echo dev,gtk || echo dev)
+# The D-Bus presence tests run mock services from python-dbusmock, whose dbus-python builds
+# against libdbus and whose mocks need PyGObject; without them those tests skip with a reason.
+GTK    := $(shell pkg-config --exists gobject-introspection-1.0 cairo 2>/dev/null && echo ,gtk)
+DBUS   := $(if $(GTK),$(shell pkg-config --exists dbus-1 2>/dev/null && echo ,dbusmock))
+EXTRAS := dev$(GTK)$(DBUS)
 
 .PHONY: run test lint typecheck pytest clean
 

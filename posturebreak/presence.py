@@ -7,12 +7,16 @@
   ``/dev/video*`` or an ALSA capture device ``/dev/snd/pcmC*D*c`` open), ``"<app> focused"``
   (the focused window is one of ``[do_not_disturb] apps``), ``"fullscreen"`` (X11
   ``_NET_WM_STATE_FULLSCREEN`` on the active window). The ``/proc`` scan runs only when a
-  prompt is near or already held back.
-- :class:`PresenceWatcher`: wakes the engine (``wake("presence")``) when any of that changes.
-  It samples rarely when the next prompt is far (every ``FAR``), more often near it, and while
-  the person is away it sleeps in ``select()`` on an X11 XInput watch until they touch
-  something, instead of polling. Other event sources (Mutter ``AddUserActiveWatch``, logind
-  ``Lock``/``Unlock`` signals) fit the same :class:`InputWaiter` slot.
+  prompt is near or already held back. Windows: the foreground window fills its monitor or
+  the shell reports fullscreen/presentation mode; camera and microphone from the consent
+  store (:mod:`posturebreak.idle.win_dnd`). macOS: the front window fills its display;
+  CoreAudio/CoreMediaIO say a device is running (:mod:`posturebreak.idle.mac_dnd`).
+- :class:`~posturebreak.presence_watch.PresenceWatcher` wakes the engine (``wake("presence")``)
+  when any of that changes. It samples rarely when the next prompt is far, more often near it,
+  and sleeps in ``select()`` on event sources instead of polling: an X11 XInput watch while
+  the person is away, logind ``Lock``/``Unlock``/``LockedHint`` and screen saver
+  ``ActiveChanged`` signals, and with the GNOME probe Mutter's idle and user-active watches
+  (:mod:`posturebreak.idle.dbus_watch`).
 
 Threads: the engine thread calls ``idle()``/``hold()``; the watcher thread calls ``sample()``.
 One lock serialises them, since the probes' connections are not thread-safe.
@@ -22,13 +26,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import select
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -36,7 +37,35 @@ from posturebreak.clock import SystemClock
 from posturebreak.idle import IdleProbe, ProbeError, make_probe
 from posturebreak.idle.x11 import ActiveWindow
 from posturebreak.policy import MEETING_HOLD
+from posturebreak.presence_watch import (
+    CLOSE,
+    FAR,
+    HELD,
+    EventSource,
+    InputSource,
+    PresenceWatcher,
+    Sample,
+    sample_interval,
+)
 from posturebreak.settings import IdleProbeName, Settings
+
+__all__ = [
+    "CLOSE",
+    "FAR",
+    "FULLSCREEN_HOLD",
+    "HELD",
+    "NEAR",
+    "EventSource",
+    "LockPort",
+    "MeetingPort",
+    "Presence",
+    "PresenceWatcher",
+    "Sample",
+    "WindowPort",
+    "app_focused",
+    "make_presence",
+    "sample_interval",
+]
 
 log = logging.getLogger("posturebreak.presence")
 
@@ -44,12 +73,6 @@ FULLSCREEN_HOLD = "fullscreen"
 
 # Scan for meetings (and report holds) only when the next prompt is at most this far away.
 NEAR = timedelta(minutes=2)
-# Watcher sampling: far from a prompt / close to one (lower bound) / while a prompt is held /
-# while away without an event-driven input watch.
-FAR = timedelta(minutes=5)
-CLOSE = timedelta(seconds=15)
-HELD = timedelta(seconds=10)
-AWAY = timedelta(seconds=30)
 
 
 class LockPort(Protocol):
@@ -88,30 +111,6 @@ class MeetingPort(Protocol):
         ...
 
 
-class InputWaiter(Protocol):
-    """An event source that becomes readable at the next input. Watcher thread only."""
-
-    def fileno(self) -> int:
-        """A descriptor for ``select()``."""
-        ...
-
-    def arm(self) -> None:
-        """Start listening."""
-        ...
-
-    def disarm(self) -> None:
-        """Stop listening."""
-        ...
-
-    def drain(self) -> bool:
-        """Read what arrived; ``True`` if it was input."""
-        ...
-
-    def close(self) -> None:
-        """Release the connection."""
-        ...
-
-
 def app_focused(apps: Iterable[str], win: ActiveWindow) -> str:
     """The configured app the window belongs to (``WM_CLASS`` or title match), or ``""``."""
     classes = {c.casefold() for c in win.wm_class}
@@ -121,15 +120,6 @@ def app_focused(apps: Iterable[str], win: ActiveWindow) -> str:
         if key and (key in classes or key in title):
             return app.strip()
     return ""
-
-
-@dataclass(frozen=True)
-class Sample:
-    """What the watcher compares between two looks (``idle`` only sets the next look)."""
-
-    away: bool
-    hold: str
-    idle: timedelta | None = field(default=None, compare=False)
 
 
 def _now() -> datetime:
@@ -152,7 +142,7 @@ class Presence:
         meeting: MeetingPort | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         wake: Callable[[str], None] | None = None,
-        watch: InputWaiter | None = None,
+        sources: Sequence[EventSource] = (),
     ) -> None:
         self._settings = settings
         self._probe = probe
@@ -165,7 +155,7 @@ class Presence:
         self._held = ""
         self._next_due: Callable[[], datetime | None] | None = None
         self._wake = wake
-        self._watch = watch
+        self._sources = tuple(sources)
         self._watcher: PresenceWatcher | None = None
 
     @property
@@ -258,7 +248,7 @@ class Presence:
         self.set_next_due(next_due)
         if self._wake is None or self._watcher is not None:
             return
-        self._watcher = PresenceWatcher(self, self._wake, watch=self._watch)
+        self._watcher = PresenceWatcher(self, self._wake, sources=self._sources)
         self._watcher.start()
 
     @property
@@ -270,117 +260,14 @@ class Presence:
         """Stop the watcher and release every connection."""
         if self._watcher is not None:
             self._watcher.stop()
-        elif self._watch is not None:
-            self._watch.close()
+        else:
+            for source in self._sources:
+                with contextlib.suppress(Exception):
+                    source.close()
         with self._mutex:
             for port in (self._probe, self._lock_port, self._windows, self._meeting_port):
                 if port is not None:
                     port.close()
-
-
-def sample_interval(
-    until_due: timedelta | None,
-    last: Sample,
-    away_after: timedelta,
-    *,
-    watching: bool,
-) -> timedelta:
-    """How long the watcher sleeps before looking again. Pure.
-
-    Present: look again exactly when the person would count as away if they stay idle
-    (``away_after - idle``: one look per ``away_after`` while they type), so every absence
-    long enough to matter is seen while it lasts; and rarely otherwise (half the time to the
-    next prompt, between ``CLOSE`` and ``FAR``). Held: every ``HELD``, to release the prompt
-    soon after the meeting ends. Away: ``AWAY`` — or ``FAR`` when an input watch wakes us.
-    """
-    if last.hold:
-        return HELD
-    if last.away:
-        return FAR if watching else AWAY
-    due = FAR if until_due is None else min(FAR, max(CLOSE, until_due / 2))
-    if last.idle is None:
-        return due
-    # A little past the threshold, so the look lands on the away side of it.
-    until_away = away_after - last.idle + timedelta(milliseconds=200)
-    return max(timedelta(milliseconds=200), min(due, until_away))
-
-
-class PresenceWatcher:
-    """Calls ``wake("presence")`` when the person leaves, returns, or a hold starts or ends."""
-
-    def __init__(
-        self,
-        presence: Presence,
-        wake: Callable[[str], None],
-        *,
-        watch: InputWaiter | None = None,
-        interval: Callable[..., timedelta] = sample_interval,
-    ) -> None:
-        self._presence = presence
-        self._interval = interval
-        self._wake = wake
-        self._watch = watch
-        self._stop = threading.Event()
-        self._pipe = os.pipe() if watch is not None else None
-        self._thread = threading.Thread(target=self._run, name="presence", daemon=True)
-        self.samples = 0
-
-    def start(self) -> None:
-        """Start the thread."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the thread and wait for it (bounded)."""
-        self._stop.set()
-        if self._pipe is not None:
-            with contextlib.suppress(OSError):
-                os.write(self._pipe[1], b"x")
-        if self._thread.is_alive():
-            self._thread.join(5.0)
-        if self._watch is not None:
-            self._watch.close()
-        if self._pipe is not None:
-            for fd in self._pipe:
-                os.close(fd)
-
-    def _run(self) -> None:
-        try:
-            last = self._presence.sample()
-            while not self._stop.is_set():
-                interval = self._interval(
-                    self._presence.until_due(),
-                    last,
-                    self._presence.away_after,
-                    watching=self._watch is not None,
-                )
-                if self._wait(interval, away=last.away):
-                    return
-                self.samples += 1
-                now = self._presence.sample()
-                if now != last:
-                    log.info("presence: away=%s hold=%r", now.away, now.hold)
-                    self._wake("presence")
-                last = now
-        except Exception:
-            # A broken desktop service must not end the app; reminders go on without the watcher.
-            log.exception("the presence watcher stopped")
-
-    def _wait(self, interval: timedelta, *, away: bool) -> bool:
-        """Sleep up to ``interval`` (less if input arrives while away); ``True`` to stop."""
-        watch, pipe = self._watch, self._pipe
-        if watch is None or pipe is None:
-            return self._stop.wait(interval.total_seconds())
-        if away:
-            watch.drain()
-            watch.arm()
-        else:
-            watch.disarm()
-        readable, _w, _x = select.select(
-            [watch.fileno(), pipe[0]], [], [], interval.total_seconds()
-        )
-        if watch.fileno() in readable:
-            watch.drain()
-        return self._stop.is_set()
 
 
 def make_presence(
@@ -398,21 +285,41 @@ def make_presence(
         log.warning("%s", probe.notice)
     lock: LockPort | None = None
     windows: WindowPort | None = None
-    watch: InputWaiter | None = None
+    sources: list[EventSource] = []
     meeting: MeetingPort | None = None
     if platform.startswith("linux"):
         from posturebreak.idle.capture import ProcCapture
-        from posturebreak.idle.dbus import ScreenLock
+        from posturebreak.idle.dbus import LockState, ScreenLock
+        from posturebreak.idle.dbus_watch import open_watches
 
-        lock = ScreenLock()
+        state = LockState()
+        screen = ScreenLock(state, env)
+        lock = screen
         meeting = ProcCapture()
+        gnome = probe.name == IdleProbeName.GNOME.value
+        mutter_after = settings.idle.away_after if gnome else None
+        sources.extend(open_watches(state, screen.session_path, mutter_after))
+    elif platform == "win32":
+        from posturebreak.idle import win_dnd
+
+        with contextlib.suppress(ProbeError):
+            windows = win_dnd.open_windows(platform)
+        with contextlib.suppress(ProbeError):
+            meeting = win_dnd.open_capture(platform)
+    elif platform == "darwin":
+        from posturebreak.idle import mac_dnd
+
+        with contextlib.suppress(ProbeError):
+            windows = mac_dnd.open_windows(platform)
+        with contextlib.suppress(ProbeError):
+            meeting = mac_dnd.open_capture(platform)
     if probe.name == IdleProbeName.X11.value:
         from posturebreak.idle.x11 import InputWatch, X11Windows
 
         with contextlib.suppress(ProbeError):
             windows = X11Windows(env.get("DISPLAY"))
         with contextlib.suppress(ProbeError):
-            watch = InputWatch(env.get("DISPLAY"))
+            sources.append(InputSource(InputWatch(env.get("DISPLAY"))))
     return Presence(
-        settings, probe, lock=lock, windows=windows, meeting=meeting, wake=wake, watch=watch
+        settings, probe, lock=lock, windows=windows, meeting=meeting, wake=wake, sources=sources
     )

@@ -127,6 +127,17 @@ def test_sampling_is_rare_far_from_a_break_and_frequent_near_one():
     assert sample_interval(None, away, AWAY_AFTER, watching=False) < MIN
 
 
+def test_an_event_for_leaving_lets_the_watcher_sleep_long_while_the_person_types():
+    typing = Sample(away=False, hold="", idle=timedelta(0))
+    hour = timedelta(hours=1)
+    kw = {"watching": True, "leaving": True}
+    # Mutter's idle watch says when they leave: no look per away_after while they type...
+    assert sample_interval(hour, typing, AWAY_AFTER, **kw) == FAR
+    # ...but still bounded by the time to the next prompt, as without it.
+    assert sample_interval(timedelta(seconds=40), typing, AWAY_AFTER, **kw) == timedelta(seconds=20)
+    assert sample_interval(hour, typing, AWAY_AFTER, watching=True) < AWAY_AFTER + MIN
+
+
 def test_focused_apps_match_wm_class_or_title():
     zoom = ActiveWindow(fullscreen=False, wm_class=("zoom", "zoom"), title="Zoom Meeting")
     firefox = ActiveWindow(fullscreen=False, wm_class=("Navigator", "firefox"), title="Docs")

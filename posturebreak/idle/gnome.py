@@ -1,7 +1,8 @@
 """GNOME (Mutter, also on Wayland): ``org.gnome.Mutter.IdleMonitor.GetIdletime`` over D-Bus.
 
-Mutter also offers ``AddIdleWatch`` / ``AddUserActiveWatch`` signals for an event-driven
-"back at the desk"; the presence watcher's design leaves room for them (see ``presence.py``).
+With this probe in use, the presence watcher also asks Mutter for ``AddIdleWatch`` (the person
+left) and ``AddUserActiveWatch`` (they are back) signals instead of sampling for them; see
+:mod:`posturebreak.idle.dbus_watch`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""KDE Plasma (X11 and Wayland): ``org.freedesktop.ScreenSaver.GetSessionIdleTime`` over D-Bus."""
+"""KDE Plasma (X11 and Wayland): ``org.freedesktop.ScreenSaver.GetSessionIdleTime`` over D-Bus.
+
+The same service's ``ActiveChanged`` signal (the screen locked or unlocked) reaches the
+presence watcher through :mod:`posturebreak.idle.dbus_watch`, whatever the probe.
+"""
 
 from __future__ import annotations
 

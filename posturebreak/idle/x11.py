@@ -85,7 +85,9 @@ def open_probe(env: Mapping[str, str]) -> X11Probe:
 class ActiveWindow:
     """What do-not-disturb needs to know about the focused window.
 
-    ``wm_class`` is ``(instance, class)`` from ``WM_CLASS``; ``title`` is ``_NET_WM_NAME``.
+    ``wm_class`` names the app: X11 ``WM_CLASS`` (instance, class); Windows (executable
+    stem, window class); macOS (app name, its first dotted part). ``title`` is the window's
+    title (X11 ``_NET_WM_NAME``).
     """
 
     fullscreen: bool
