@@ -239,10 +239,16 @@ def cmd_export(ns: argparse.Namespace) -> int:
 
 
 def cmd_config(ns: argparse.Namespace) -> int:
-    """Config file: path, check, edit."""
-    p = _paths().config_file
+    """Config file: path, dirs, check, edit."""
+    where = _paths()
+    p = where.config_file
     if ns.action == "path":
         print(p)
+        return 0
+    if ns.action == "dirs":
+        # Every directory that holds our files, one per line, for the README's purge line.
+        seen = dict.fromkeys([p.parent, where.data_dir, where.runtime_dir])
+        print("\n".join(str(d) for d in seen))
         return 0
     if ns.action == "check":
         if not p.exists():
@@ -332,7 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--format", choices=["csv", "json"], default="json")
     ex.add_argument("--out", type=Path)
     add("config", cmd_config, "the config file").add_argument(
-        "action", choices=["path", "check", "edit"]
+        "action",
+        choices=["path", "dirs", "check", "edit"],
+        help="path: the config file; dirs: every directory with our files; check; edit",
     )
     add("autostart", cmd_autostart, "start at login").add_argument(
         "action", choices=["on", "off", "status"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +67,11 @@ def resolve(env: Mapping[str, str] | None = None) -> Paths:
     import platformdirs
 
     dirs = platformdirs.PlatformDirs(APP_NAME, appauthor=False)
-    runtime = Path(dirs.user_runtime_dir)
+    with warnings.catch_warnings():
+        # Without XDG_RUNTIME_DIR (a bare ssh or cron session) platformdirs warns and falls
+        # back to a private /tmp directory, which is what we want; no warning for the user.
+        warnings.simplefilter("ignore")
+        runtime = Path(dirs.user_runtime_dir)
     return Paths(
         config_file=Path(dirs.user_config_dir) / "config.toml",
         data_dir=Path(dirs.user_data_dir),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import venv
 import zipfile
 from pathlib import Path
@@ -85,16 +86,83 @@ def test_the_wheel_carries_the_pictures_exercises_and_icons(tmp_path):
     assert "posturebreak/py.typed" in names
 
 
-def test_the_readme_uninstall_commands_remove_autostart_and_data(installed, outside):
+def readme_uninstall_block() -> str:
+    """The shell block under the README's "Uninstall" heading."""
+    text = (REPO / "README.md").read_text()
+    section = text.split("## Uninstall", 1)[1]
+    return section.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.fixture(scope="session")
+def pipx_installed(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """``pipx install .`` as the README says, into a pipx home of its own."""
+    root = tmp_path_factory.mktemp("pipx")
+    env = {k: v for k, v in os.environ.items() if k not in {"DISPLAY", "PYTHONPATH"}}
+    env.update(PIPX_HOME=str(root / "pipx"), PIPX_BIN_DIR=str(root / "bin"))
+    env.update(PIPX_MAN_DIR=str(root / "man"), PIPX_DEFAULT_PYTHON=sys.executable)
+    run([sys.executable, "-m", "pipx", "install", str(REPO)], cwd=root, env=env)
+    # The pipx-installed command first, then pipx itself (installed with the test tools).
+    path = [str(root / "bin"), str(Path(sys.executable).parent), env.get("PATH", "")]
+    env["PATH"] = os.pathsep.join(path)
+    return root, env
+
+
+def test_pipx_install_gives_a_working_command(pipx_installed, outside):
+    root, pipx_env = pipx_installed
     cwd, env = outside
-    pb = str(installed / "posturebreak")
-    run([pb, "plan"], cwd, env)
-    run([pb, "autostart", "on"], cwd, env)
-    entries = list(cwd.rglob("posturebreak*.desktop"))
-    assert entries, "autostart on wrote no login entry"
-    run([pb, "autostart", "off"], cwd, env)
-    assert not [e for e in entries if e.exists()]
-    # The README's purge line, with the data under POSTUREBREAK_HOME.
-    config_path = run([pb, "config", "path"], cwd, env).strip()
-    subprocess.run(["rm", "-rf", str(Path(config_path).parent)], check=True)
-    assert not Path(config_path).parent.exists()
+    env = {**pipx_env, **env, "PATH": pipx_env["PATH"]}
+    pb = root / "bin" / "posturebreak"
+    assert pb.exists(), "pipx put no posturebreak command on the PATH"
+    assert "stand" in run([str(pb), "plan", "--date", "2026-11-23"], cwd, env).lower()
+    probe = (
+        "import posturebreak; from posturebreak.exercises import ExerciseLibrary as L; "
+        "lib = L.load(); print(posturebreak.__file__); print(len(lib.exercises)); "
+        "print(sum((lib.picture_dir / e.picture).exists() for e in lib.exercises))"
+    )
+    python = root / "pipx" / "venvs" / "posturebreak" / "bin" / "python"
+    where = run([str(python), "-c", probe], cwd, env)
+    assert str(REPO) not in where.splitlines()[0]
+    _file, cards, pictures = where.splitlines()
+    assert int(cards) >= 20, "the exercise cards did not come with the install"
+    assert pictures == cards, "some exercise pictures did not come with the install"
+
+
+def test_the_readme_uninstall_block_removes_autostart_settings_history_and_the_command(
+    pipx_installed, tmp_path
+):
+    root, pipx_env = pipx_installed
+    home = tmp_path / "user"
+    env = {k: v for k, v in pipx_env.items() if k != "POSTUREBREAK_HOME"}
+    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"))
+    env.update(XDG_DATA_HOME=str(home / ".local" / "share"), XDG_RUNTIME_DIR=str(tmp_path / "run"))
+    (tmp_path / "run").mkdir(mode=0o700)
+    pb = str(root / "bin" / "posturebreak")
+    run([pb, "autostart", "on"], tmp_path, env)
+    # The app running, as it is when someone decides to uninstall: it writes config and log.
+    app = subprocess.Popen(
+        [pb, "run", "--console"],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(200):
+            ping = subprocess.run([pb, "status"], env=env, capture_output=True, check=False)
+            if ping.returncode == 0:
+                break
+            time.sleep(0.1)
+        ours = [home / ".config" / "posturebreak", home / ".local" / "share" / "posturebreak"]
+        entries = list(home.rglob("posturebreak*.desktop"))
+        assert entries, "autostart on wrote no login entry"
+        assert all(d.exists() for d in ours), "the running app wrote no config or log"
+        run(["sh", "-ec", readme_uninstall_block()], tmp_path, env)
+        assert app.wait(timeout=15) == 0, "posturebreak quit did not stop the app"
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait()
+    assert not [e for e in entries if e.exists()], "the login entry survived"
+    assert not [d for d in ours if d.exists()], "settings or history survived the purge line"
+    assert not (root / "bin" / "posturebreak").exists(), "pipx uninstall left the command"
