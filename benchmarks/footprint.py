@@ -259,16 +259,26 @@ def cpu_ticks(pid: int) -> int:
     return total
 
 
-def switches(pid: int) -> int:
-    """Context switches (voluntary + nonvoluntary) of every thread in the tree."""
-    total = 0
+def switches(pid: int) -> dict[str, int]:
+    """Context switches (voluntary + nonvoluntary) of every thread in the tree, by thread."""
+    counts: dict[str, int] = {}
     for p in tree(pid):
         with contextlib.suppress(OSError):
             for task in Path(f"/proc/{p}/task").iterdir():
                 status = task / "status"
-                total += _kb(status, "voluntary_ctxt_switches")
-                total += _kb(status, "nonvoluntary_ctxt_switches")
-    return total
+                counts[f"{p}/{task.name}"] = _kb(status, "voluntary_ctxt_switches") + _kb(
+                    status, "nonvoluntary_ctxt_switches"
+                )
+    return counts
+
+
+def switched(before: dict[str, int], after: dict[str, int]) -> int:
+    """Switches between two readings: threads alive at the end, new ones from zero.
+
+    A thread that ended in between takes its count with it; summing totals instead would
+    then go down (a negative rate).
+    """
+    return sum(n - before.get(tid, 0) for tid, n in after.items())
 
 
 def command(subject: str, home: Path) -> tuple[list[str], dict[str, str]]:
@@ -313,7 +323,9 @@ def measure(subject: str, idle: float, cpu: float, startup: threading.Lock) -> F
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGTERM)
             _stop(proc)
-        return Figures(tray_ms, rss / 1024, pss / 1024, ticks1 - ticks0, (sw1 - sw0) * 60 / cpu)
+        return Figures(
+            tray_ms, rss / 1024, pss / 1024, ticks1 - ticks0, switched(sw0, sw1) * 60 / cpu
+        )
 
 
 def median(values: list[float | None]) -> float | None:

@@ -9,7 +9,6 @@ Pure parsing and validation, standard library only; the only I/O is ``load_setti
 from __future__ import annotations
 
 import contextlib
-import difflib
 import enum
 import itertools
 import os
@@ -291,6 +290,8 @@ class _Table:
     def only(self, names: tuple[str, ...]) -> None:
         for name in self.data:
             if name not in names:
+                import difflib  # only a misspelt key needs it
+
                 close = difflib.get_close_matches(name, names, n=1)
                 hint = (
                     f"did you mean {close[0]}?" if close else "expected one of: " + ", ".join(names)

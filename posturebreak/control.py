@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hmac
 import json
 import logging
 import os
-import secrets
 import socket
 import stat
 import struct
@@ -243,9 +241,12 @@ def _parse_request(raw: bytes, token: str | None) -> dict[str, object] | str:
     if not isinstance(args, dict):
         return 'request "args" must be a JSON object'
     given = obj.get("token")
-    if token is not None and not (
-        isinstance(given, str) and hmac.compare_digest(given.encode(), token.encode())
-    ):
+    if token is None:
+        return {"cmd": cmd, "args": args}
+    # Only the TCP channel (Windows) has a token; hmac maps libcrypto, so it loads only then.
+    import hmac
+
+    if not (isinstance(given, str) and hmac.compare_digest(given.encode(), token.encode())):
         return "permission denied: missing or wrong token"
     return {"cmd": cmd, "args": args}
 
@@ -360,6 +361,8 @@ class ControlServer:
     def _listen_tcp(self) -> socket.socket:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
+        import secrets  # the TCP channel only (see _checked)
+
         self._token = secrets.token_hex(32)
         target = _endpoint_file(self._paths)
         scratch = target.with_suffix(".tmp")

@@ -197,6 +197,14 @@ class Engine:
         if self._pending_wake is not None:
             wakeup.arm(self._pending_wake)
 
+    def attach_presence(self, presence: PresencePort) -> None:
+        """Connect the presence port; engine thread, before :meth:`run`.
+
+        The desktop builds it once the tray icon is up: its display and bus connections
+        would otherwise delay the icon.
+        """
+        self._presence = presence
+
     # --- called from any thread -----------------------------------------------------------
 
     def next_due(self) -> datetime | None:

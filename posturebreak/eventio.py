@@ -8,7 +8,6 @@ CSV has the same columns in that order; an empty ``kind`` or ``duration_s`` cell
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
@@ -128,6 +127,8 @@ def to_json(events: Iterable[Event]) -> str:
 def to_csv(events: Iterable[Event]) -> str:
     """The events as CSV with the header ``id,at,kind,action,duration_s,detail``."""
     out = io.StringIO()
+    import csv  # export/import only, not the running app
+
     writer = csv.writer(out)
     writer.writerow(FIELDS)
     for e in events:
@@ -162,6 +163,8 @@ def _csv_duration(cell: str, where: str) -> float | None:
 
 
 def _parse_csv(text: str, where: str) -> list[Event]:
+    import csv  # export/import only, not the running app
+
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, [])

@@ -8,7 +8,7 @@ no Pillow, so the engine and the CLI can use it with no display.
 
 from __future__ import annotations
 
-import importlib.resources
+import importlib.util
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -57,17 +57,18 @@ class Exercise:
 
 def _default_picture_dir() -> Path:
     """The directory holding the shipped ``exercises.toml`` and pictures."""
+    # find_spec, not importlib.resources: that pulls zipfile and a dozen modules into the
+    # all-day process, and we install as plain files (setuptools' default) anyway.
     try:
-        root = importlib.resources.files(_ASSETS_PACKAGE)
+        spec = importlib.util.find_spec(_ASSETS_PACKAGE)
     except ModuleNotFoundError:
+        spec = None
+    places = list(spec.submodule_search_locations or []) if spec is not None else []
+    if not places:
         # A source checkout that is not installed: the package-dir mapping that turns
         # assets/ into posturebreak.assets only exists once setuptools has installed it.
         return Path(__file__).resolve().parent.parent / "assets" / _SUBDIR
-    folder = root.joinpath(_SUBDIR)
-    if not isinstance(folder, Path):
-        # Zip imports would need extracting; we install as plain files (setuptools default).
-        raise LibraryError(f"exercise pictures are not plain files ({folder}); reinstall the app")
-    return folder
+    return Path(places[0]) / _SUBDIR
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,7 @@ portable use; otherwise the platform's own locations from platformdirs.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -48,6 +46,10 @@ class Paths:
         natural = self.runtime_dir / "control.sock"
         if len(os.fsencode(natural)) <= _MAX_SOCKET_PATH:
             return natural
+        # Imported here: only deep test directories need them, and hashlib maps libcrypto.
+        import hashlib
+        import tempfile
+
         digest = hashlib.sha256(os.fsencode(natural)).hexdigest()[:16]
         return Path(tempfile.gettempdir()) / f"posturebreak-{os.getuid()}-{digest}.sock"
 

@@ -82,7 +82,8 @@ SEND = "/usr/bin/notify-send"
     [
         ("win32", {}, (False, False, None), Backend.PLYER),
         ("darwin", {}, (True, False, None), Backend.PLYER),
-        ("linux", {}, (False, True, SEND), Backend.PLYER),
+        ("linux", {}, (False, True, SEND), Backend.NOTIFY_SEND),
+        ("linux", {}, (False, True, None), Backend.PLYER),
         ("linux", {}, (False, False, SEND), Backend.NOTIFY_SEND),
         ("linux", {}, (False, False, None), Backend.NONE),
         # A stray /app directory outside a sandbox: plyer would send to the Flatpak portal.
@@ -153,10 +154,14 @@ def test_no_notification_service_is_logged_once(caplog):
     assert "no notification service" in message
 
 
-def test_no_session_bus_for_real_is_logged_not_raised(tmp_path, caplog):
+def test_no_session_bus_for_real_is_logged_not_raised(tmp_path, caplog, monkeypatch):
     if shutil.which("notify-send") is None:
         pytest.skip("notify-send not installed (Debian: libnotify-bin)")
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}  # no DISPLAY, no bus
+    # With dbus-python installed plyer reads the process environment, not ours: the same.
+    for name in ("DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
     notifier = PlyerNotifier(env, platform="linux", icon="")
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         notifier.notify("Walk in 30 s", "Finish your sentence")

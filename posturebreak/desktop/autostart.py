@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import plistlib
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -143,6 +142,8 @@ def launch_agent_plist(command: Sequence[str]) -> bytes:
         "LimitLoadToSessionType": "Aqua",
         "ProcessType": "Interactive",
     }
+    import plistlib  # macOS only: keeps the XML parser out of the app elsewhere
+
     return plistlib.dumps(agent, fmt=plistlib.FMT_XML, sort_keys=True)
 
 
@@ -244,6 +245,8 @@ def desktop_entry_enabled(text: str) -> bool:
 
 
 def _agent_enabled(data: bytes, path: Path) -> bool:
+    import plistlib  # macOS only (see above)
+
     try:
         agent = plistlib.loads(data)
     except Exception:  # noqa: BLE001  plistlib raises several unrelated types on bad input

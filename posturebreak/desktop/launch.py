@@ -157,6 +157,9 @@ def run_desktop(
     shown: Mapping[BreakKind, list[str]],
 ) -> int:
     """Run the app with a tray icon (or, without a tray host, windows and notifications)."""
+    from posturebreak.desktop.gtkprep import shed_ssl
+
+    shed_ssl()
     from posturebreak.app import presence_for, quit_on_signals, serving
     from posturebreak.desktop.frontend import DesktopFrontEnd
     from posturebreak.desktop.menu import break_durations
@@ -207,24 +210,19 @@ def run_desktop(
         if tray is not None:
             _stop_tray(tray, tray_returned)
 
-    presence = presence_for(ctx.settings, env, holder)
     engine = Engine(
-        ctx,
-        clock,
-        store,
-        front,
-        presence=presence,
-        today=today,
-        library=library,
-        shown=shown,
-        on_quit=on_quit,
+        ctx, clock, store, front, today=today, library=library, shown=shown, on_quit=on_quit
     )
     holder.append(engine)
     quit_on_signals(lambda: engine.post(Quit()))
-    if presence.notice:
-        print(f"posturebreak: {presence.notice}", file=sys.stderr)
 
     def engine_main() -> None:
+        # Built here, once the icon is up: the idle probe's display and bus connections
+        # are not on the way to the tray (tray-up time, benchmarks/footprint.py).
+        presence = presence_for(ctx.settings, env, holder)
+        engine.attach_presence(presence)
+        if presence.notice:
+            print(f"posturebreak: {presence.notice}", file=sys.stderr)
         with serving(engine, p, presence):
             engine.run()
 

@@ -4,11 +4,13 @@ A notification is a courtesy, never a requirement: every failure (no session bus
 notification service, a backend that raises) is logged once and swallowed, so a reminder is
 never lost because the desktop could not show a bubble.
 
-plyer is the portable backend. On Linux its own choice is patched in two places, because it
-fails quietly there: without dbus-python it runs ``notify-send`` but drops our icon and
-timeout and ignores the exit status; and it takes any machine with a ``/app`` directory for a
-Flatpak sandbox. We decide the backend ourselves (:func:`choose_backend`) and call
-``notify-send`` directly in those cases, so a failure is seen and logged.
+plyer is the portable backend (Windows, macOS, Flatpak). On Linux its own choice is patched,
+because it fails quietly there: without dbus-python it runs ``notify-send`` but drops our
+icon and timeout and ignores the exit status; with dbus-python it keeps one bus connection,
+made to whatever bus there was at the first bubble, in the all-day process; and it takes any
+machine with a ``/app`` directory for a Flatpak sandbox. We decide the backend ourselves
+(:func:`choose_backend`) and call ``notify-send`` directly where it exists, so a failure is
+seen and logged.
 """
 
 from __future__ import annotations
@@ -79,10 +81,15 @@ def choose_backend(
     if not is_linux_like(platform):
         return Backend.PLYER
     in_sandbox = flatpak_dir and bool(env.get("FLATPAK_ID"))
-    if in_sandbox or (has_dbus_python and not flatpak_dir):
+    if in_sandbox:
         return Backend.PLYER
+    # notify-send before plyer's dbus-python path: a short-lived process that sees the
+    # environment we pass, instead of libdbus and a cached bus connection (made once, to
+    # whatever bus there was then) held for the rest of the day in the tray process.
     if notify_send is not None:
         return Backend.NOTIFY_SEND
+    if has_dbus_python and not flatpak_dir:
+        return Backend.PLYER
     return Backend.NONE
 
 

@@ -12,6 +12,7 @@ functions only: importing it without a display raises, and the CLI must import a
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -20,6 +21,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from posturebreak.desktop.gtkprep import gtk_prepared
 from posturebreak.desktop.icon import draw_icon, ring_step
 from posturebreak.desktop.menu import AppAction, MenuEntry, build_menu, to_pystray
 from posturebreak.domain import BreakKind, Mode
@@ -275,10 +277,10 @@ class Tray:
         if self.backend is not None:
             # pystray picks its backend once, at import time, from this variable.
             os.environ["PYSTRAY_BACKEND"] = self.backend
-        if self.backend in ("gtk", "appindicator"):
-            _name_gtk_program()
+        gtk = self.backend in ("gtk", "appindicator")
         try:
-            import pystray
+            with gtk_prepared() if gtk else contextlib.nullcontext():
+                import pystray
         except Exception as exc:
             # Without a display pystray raises Xlib or GTK errors, not ImportError.
             raise TrayError(
@@ -346,20 +348,6 @@ def _destroy_from_outside(icon: Any) -> bool:  # noqa: ANN401  pystray's icon is
     finally:
         d.close()
     return True
-
-
-def _name_gtk_program() -> None:
-    """Name the program before GTK starts, so its windows are of class ``posturebreak``.
-
-    GTK otherwise takes the script name (``__main__.py``), which window rules, docks and
-    tests cannot match.
-    """
-    try:
-        from gi.repository import GLib
-
-        GLib.set_prgname(APP_NAME)
-    except (ImportError, ValueError) as exc:
-        log.debug("cannot name the GTK program: %s", exc)
 
 
 def _fix_xorg(icon: Any, tray: Tray) -> None:  # noqa: ANN401
