@@ -10,7 +10,8 @@
   prompt is near or already held back. Windows: the foreground window fills its monitor or
   the shell reports fullscreen/presentation mode; camera and microphone from the consent
   store (:mod:`posturebreak.idle.win_dnd`). macOS: the front window fills its display;
-  CoreAudio/CoreMediaIO say a device is running (:mod:`posturebreak.idle.mac_dnd`).
+  CoreAudio/CoreMediaIO say a device is running (:mod:`posturebreak.idle.mac_dnd`,
+  :mod:`posturebreak.idle.mac_capture`).
 - :class:`~posturebreak.presence_watch.PresenceWatcher` wakes the engine (``wake("presence")``)
   when any of that changes. It samples rarely when the next prompt is far, more often near it,
   and sleeps in ``select()`` on event sources instead of polling: an X11 XInput watch while
@@ -307,12 +308,12 @@ def make_presence(
         with contextlib.suppress(ProbeError):
             meeting = win_dnd.open_capture(platform)
     elif platform == "darwin":
-        from posturebreak.idle import mac_dnd
+        from posturebreak.idle import mac_capture, mac_dnd
 
         with contextlib.suppress(ProbeError):
             windows = mac_dnd.open_windows(platform)
         with contextlib.suppress(ProbeError):
-            meeting = mac_dnd.open_capture(platform)
+            meeting = mac_capture.open_capture(platform)
     if probe.name == IdleProbeName.X11.value:
         from posturebreak.idle.x11 import InputWatch, X11Windows
 

@@ -19,15 +19,14 @@ from typing import Any
 
 import pytest
 
-from posturebreak.idle import ProbeError, mac_dnd, win_dnd
+from posturebreak.idle import ProbeError, mac_capture, mac_dnd, win_dnd
+from posturebreak.idle.mac_capture import CaptureLibs, MacCapture
 from posturebreak.idle.mac_dnd import (
     ALPHA,
     BOUNDS,
     LAYER,
     NAME,
     OWNER,
-    CaptureLibs,
-    MacCapture,
     MacWindows,
     QuartzLibs,
     app_names,
@@ -139,6 +138,7 @@ def test_app_names_answer_to_the_short_name():
 def test_the_modules_import_without_windows_or_macos():
     code = (
         "import sys, posturebreak.idle.win_dnd, posturebreak.idle.mac_dnd\n"
+        "import posturebreak.idle.mac_capture\n"
         "print(sorted(m for m in ('winreg', 'ctypes.wintypes') if m in sys.modules))"
     )
     out = subprocess.run(
@@ -153,7 +153,7 @@ def test_opening_elsewhere_says_why_not():
         (win_dnd.open_windows, "not Windows"),
         (win_dnd.open_capture, "not Windows"),
         (mac_dnd.open_windows, "not macOS"),
-        (mac_dnd.open_capture, "not macOS"),
+        (mac_capture.open_capture, "not macOS"),
     ]:
         with pytest.raises(ProbeError, match=why):
             opener()
@@ -162,7 +162,7 @@ def test_opening_elsewhere_says_why_not():
     with pytest.raises(ProbeError, match="cannot load CoreFoundation"):
         mac_dnd.load_quartz("darwin")
     with pytest.raises(ProbeError, match=r"CoreAudio.*CoreMediaIO"):
-        mac_dnd.load_capture("darwin")
+        mac_capture.load_capture("darwin")
 
 
 # --- Windows: the foreground window --------------------------------------------------------------
@@ -746,7 +746,7 @@ def test_failing_hal_calls_say_no_meeting():
 
 
 def test_ctypes_structures_match_the_c_layouts():
-    assert ctypes.sizeof(mac_dnd.PropertyAddress) == 12
+    assert ctypes.sizeof(mac_capture.PropertyAddress) == 12
     assert ctypes.sizeof(mac_dnd.CGRect) == 32
     rect = mac_dnd.rect_of(mac_dnd.CGRect(10, 20, 300, 400))
     assert rect == Rect(10, 20, 310, 420)
@@ -793,7 +793,7 @@ def test_mac_window_calls_cross_libffi_with_their_prototypes():
 
 def test_mac_capture_calls_cross_libffi_with_their_prototypes():
     errors: list[BaseException] = []
-    table = mac_dnd.CAPTURE_PROTOTYPES
+    table = mac_capture.CAPTURE_PROTOTYPES
 
     def ported(audio_hal: FakeHAL, cmio_hal: FakeHAL) -> MacCapture:
         return MacCapture(
@@ -831,8 +831,13 @@ class _Port:
         self.closed = True
 
 
-@pytest.mark.parametrize(("platform", "module"), [("win32", win_dnd), ("darwin", mac_dnd)])
-def test_make_presence_uses_the_platforms_own_ports(monkeypatch, platform, module):
+@pytest.mark.parametrize(
+    ("platform", "windows_module", "capture_module"),
+    [("win32", win_dnd, win_dnd), ("darwin", mac_dnd, mac_capture)],
+)
+def test_make_presence_uses_the_platforms_own_ports(
+    monkeypatch, platform, windows_module, capture_module
+):
     from posturebreak.presence import make_presence
 
     opened: list[str] = []
@@ -845,8 +850,8 @@ def test_make_presence_uses_the_platforms_own_ports(monkeypatch, platform, modul
 
         return opener
 
-    monkeypatch.setattr(module, "open_windows", open_port("windows"))
-    monkeypatch.setattr(module, "open_capture", open_port("capture"))
+    monkeypatch.setattr(windows_module, "open_windows", open_port("windows"))
+    monkeypatch.setattr(capture_module, "open_capture", open_port("capture"))
     presence = make_presence(Settings(), {}, lambda _why: None, platform=platform)
     try:
         assert opened == [f"windows:{platform}", f"capture:{platform}"]
