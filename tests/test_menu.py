@@ -292,6 +292,14 @@ def test_break_durations_follow_the_settings():
     assert [i.label for i in take.items] == ["Stand (1 min)", "Walk (5 min)"]
 
 
+def test_the_menu_offers_the_walk_the_walking_plan_sets_for_today():
+    durations = break_durations(Settings(), walk_target=timedelta(minutes=7))
+    take = entry(
+        build_menu(view_for(Mode.WORKING), autostart=False, durations=durations), "Take a break now"
+    )
+    assert [i.label for i in take.items] == ["Stand (1 min)", "Stretch (3 min)", "Walk (7 min)"]
+
+
 # --- pystray ------------------------------------------------------------------------------
 
 

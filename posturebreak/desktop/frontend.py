@@ -75,9 +75,11 @@ class DesktopFrontEnd:
         open_week: Callable[[], None],
         open_settings: Callable[[], None],
         controls: ControlsPort | None = None,
+        walk_target: timedelta | None = None,
     ) -> None:
         self._post = post
         self._settings = settings
+        self._durations = break_durations(settings, walk_target)
         self.paths = paths
         self._library = library
         self._env = env
@@ -241,7 +243,7 @@ class DesktopFrontEnd:
             from posturebreak.desktop.controls import ControlsLauncher
 
             self._controls = ControlsLauncher(self.dispatch, self._env)
-        entries = build_menu(view, self.autostart_enabled(), break_durations(self._settings))
+        entries = build_menu(view, self.autostart_enabled(), self._durations)
         self._controls.show(entries)
 
     def _spec(

@@ -187,7 +187,9 @@ def run_desktop(
     tray: Tray | None = None
     backend, why_no_tray = _tray_backend(ctx, env)
     if not why_no_tray:
-        tray = Tray(dispatch, break_durations(ctx.settings), autostart_state, backend)
+        tray = Tray(
+            dispatch, break_durations(ctx.settings, ctx.walk_target), autostart_state, backend
+        )
     launcher = PromptLauncher(on_answer, env=env)
     front = DesktopFrontEnd(
         post,
@@ -200,6 +202,7 @@ def run_desktop(
         notifier=make_notifier(env),
         open_week=lambda: show_week(p, ctx, env),
         open_settings=lambda: open_path(p.config_file),
+        walk_target=ctx.walk_target,
     )
     stopped = threading.Event()
     tray_returned = threading.Event()

@@ -80,9 +80,18 @@ PAUSE_CHOICES: tuple[tuple[str, timedelta], ...] = (
 _NOTHING_AHEAD = frozenset({Mode.PAUSED, Mode.OFF_HOURS, Mode.ON_BREAK})
 
 
-def break_durations(settings: Settings) -> Mapping[BreakKind, timedelta]:
-    """The length of every enabled break kind, as :func:`build_menu` wants it."""
-    return {rule.kind: rule.duration for rule in settings.enabled_rules()}
+def break_durations(
+    settings: Settings, walk_target: timedelta | None = None
+) -> Mapping[BreakKind, timedelta]:
+    """The length of every enabled break kind, as :func:`build_menu` wants it.
+
+    ``walk_target``: today's walk from the walking plan, which replaces the configured one
+    (the menu must offer the walk the prompt would).
+    """
+    durations = {rule.kind: rule.duration for rule in settings.enabled_rules()}
+    if walk_target is not None and BreakKind.WALK in durations:
+        durations[BreakKind.WALK] = walk_target
+    return durations
 
 
 def build_menu(
