@@ -83,3 +83,18 @@ class RecordingFront:
 
     def named(self, name: str) -> list[object]:
         return [v for n, v in self.calls if n == name]
+
+
+@dataclass
+class FixedProbe:
+    """An idle probe that says what the test set in ``value``."""
+
+    value: timedelta | None = timedelta(0)
+    name: str = "fixed"
+    notice: str = ""
+
+    def idle(self) -> timedelta | None:
+        return self.value
+
+    def close(self) -> None:
+        pass

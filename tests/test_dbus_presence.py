@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -27,24 +27,10 @@ from posturebreak.presence_watch import PresenceWatcher
 from posturebreak.settings import IdleProbeName, IdleSettings, Settings
 from tests.configs import seconds_config
 from tests.dbus_rig import ACTIVE_WATCH_ID, IDLE_WATCH_ID, Desk, desk
+from tests.fakes import FixedProbe
 
 AWAY_AFTER = Settings().idle.away_after
 SOON = 1.0  # "at once": well inside the watcher's minutes-long sampling interval
-
-
-@dataclass
-class SetProbe:
-    """An idle probe whose value the test sets."""
-
-    value: timedelta | None = timedelta(0)
-    name: str = "set"
-    notice: str = ""
-
-    def idle(self) -> timedelta | None:
-        return self.value
-
-    def close(self) -> None:
-        pass
 
 
 class Wakes:
@@ -90,7 +76,7 @@ def watched(rig: Desk) -> Iterator[tuple[Desk, Presence, Wakes]]:
     wakes = Wakes()
     presence = Presence(
         Settings(),
-        SetProbe(),
+        FixedProbe(),
         lock=lock,
         wake=wakes,
         sources=open_watches(state, lock.session_path, None),
@@ -169,7 +155,7 @@ def test_a_dead_bus_never_stops_sampling(rig, caplog):
     rig.start_mutter()
     state = LockState()
     lock = ScreenLock(state)
-    probe = SetProbe()
+    probe = FixedProbe()
     wakes = Wakes()
     presence = Presence(Settings(), probe, lock=lock)
     watcher = PresenceWatcher(

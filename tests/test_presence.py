@@ -35,7 +35,7 @@ from posturebreak.presence import (
 )
 from posturebreak.settings import DndSettings, Settings
 from tests.configs import seconds_config
-from tests.fakes import FakeClock, RecordingFront, RecordingStore, RecordingWakeup
+from tests.fakes import FakeClock, FixedProbe, RecordingFront, RecordingStore, RecordingWakeup
 from tests.sim import BERLIN, at
 
 MIN = timedelta(minutes=1)
@@ -60,19 +60,6 @@ class FakeLock:
 
     def locked(self) -> bool | None:
         return self.now
-
-    def close(self) -> None:
-        pass
-
-
-@dataclass
-class FixedProbe:
-    value: timedelta | None = timedelta(0)
-    name: str = "fixed"
-    notice: str = ""
-
-    def idle(self) -> timedelta | None:
-        return self.value
 
     def close(self) -> None:
         pass
