@@ -22,7 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-APP_NAME = "posturebreak"
+from posturebreak.paths import APP_NAME
+
 DESKTOP_FILE = "posturebreak.desktop"
 AGENT_LABEL = "org.posturebreak.app"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"

@@ -15,9 +15,9 @@ import os
 import sys
 from collections.abc import Iterator, MutableMapping
 
-log = logging.getLogger("posturebreak.tray")
+from posturebreak.paths import APP_NAME
 
-APP_NAME = "posturebreak"
+log = logging.getLogger("posturebreak.tray")
 
 
 @contextlib.contextmanager

@@ -26,7 +26,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
-APP_NAME = "posturebreak"
+from posturebreak.paths import APP_NAME
+
 TIMEOUT_S = 10
 # notify-send talks to a local bus; anything slower than this is a wedged service.
 _SUBPROCESS_TIMEOUT_S = 5.0

@@ -25,6 +25,7 @@ from posturebreak.desktop.gtkprep import gtk_prepared
 from posturebreak.desktop.icon import draw_icon, ring_step
 from posturebreak.desktop.menu import AppAction, MenuEntry, build_menu, to_pystray
 from posturebreak.domain import BreakKind, Mode
+from posturebreak.paths import APP_NAME
 from posturebreak.settings import TrayBackend
 
 if TYPE_CHECKING:
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("posturebreak.tray")
 
-APP_NAME = "posturebreak"
 # What GTK and the StatusNotifierItem hosts get: they scale it down themselves, and 64 px
 # stays sharp at 2x on a 32 px panel.
 MENU_BACKEND_ICON_PX = 64
