@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +25,17 @@ from tests.desktop_rig import App, click, config_text, desktop, icon_window, sh,
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 SHOTS = os.environ.get("POSTUREBREAK_SCREENSHOTS") == "1"
+
+# Libraries the all-day tray process must never map, each megabytes for nothing: TLS (kept out
+# by desktop/lean.py), Pillow's FreeType binding (the icon has no text; lean.py), Mesa's LLVM
+# (GTK's GL probe; gtkprep.py), Tcl/Tk (the break window is its own process; prompt.py).
+NEVER_MAPPED = ("libssl", "libcrypto", "_imagingft", "libLLVM", "libtk", "libtcl")
+
+
+def heavy_libraries(pid: int) -> list[str]:
+    """The :data:`NEVER_MAPPED` libraries that ``pid`` has mapped after all."""
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    return [name for name in NEVER_MAPPED if name in maps]
 
 
 def assert_paused_for_half_an_hour(app: App) -> None:
@@ -47,6 +59,7 @@ def test_xorg_tray_docks_and_its_controls_window_pauses_the_engine(tmp_path):
             wait_for(lambda: app.status().get("state") == "working", "the first status")
         rig.screenshot("tray.png", "120x32+1160+0")
         assert app.status()["state"] == "working"
+        assert heavy_libraries(app.proc.pid) == []
 
         sh("xdotool", "mousemove", "--window", window, "8", "8", "click", "1")
         buttons = app.wait_for_layout(None)
@@ -99,6 +112,7 @@ def test_appindicator_registers_with_a_status_notifier_host(tmp_path):
         (item,) = wait_for(rig.sni_items, "the item to register with the watcher")
         assert rig.bus_name_pid(item) == app.proc.pid, item
         assert app.status()["state"] == "working"
+        assert heavy_libraries(app.proc.pid) == []
         app.quit()
         wait_for(lambda: rig.sni_items() == [], "the item to leave the host after quit")
 

@@ -2,9 +2,8 @@
 
 Measured with ``benchmarks/footprint.py`` (Xvfb, the gtk backend): GTK 3 probes OpenGL as it
 opens the display, which maps Mesa's llvmpipe (libLLVM) into the process, about 34 MB PSS for
-an icon and a menu that never draw with GL; and PyGObject imports asyncio, which imports
-``ssl`` only to offer TLS streams, mapping libssl and libcrypto (about 4 MB PSS) into an app
-that never opens a network connection.
+an icon and a menu that never draw with GL. (Libraries the tray never uses at all are kept
+out by :mod:`posturebreak.desktop.lean`.)
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sys
 from collections.abc import Iterator, MutableMapping
 
 from posturebreak.paths import APP_NAME
@@ -37,16 +35,6 @@ def gtk_prepared(env: MutableMapping[str, str] = os.environ) -> Iterator[None]:
     finally:
         if ours:
             env.pop("GDK_GL", None)
-
-
-def shed_ssl() -> None:
-    """Mark ``ssl`` absent in this process: before anything imports PyGObject. Main thread.
-
-    asyncio (which PyGObject imports) is written to work without ssl: it catches the
-    ImportError. Programs we start are separate processes and keep it.
-    """
-    if "ssl" not in sys.modules:
-        sys.modules["ssl"] = None  # type: ignore[assignment]  # None blocks an import, by design
 
 
 def name_program() -> None:

@@ -157,9 +157,9 @@ def run_desktop(
     shown: Mapping[BreakKind, list[str]],
 ) -> int:
     """Run the app with a tray icon (or, without a tray host, windows and notifications)."""
-    from posturebreak.desktop.gtkprep import shed_ssl
+    from posturebreak.desktop.lean import shed_unused
 
-    shed_ssl()
+    shed_unused()
     from posturebreak.app import presence_for, quit_on_signals, serving
     from posturebreak.desktop.frontend import DesktopFrontEnd
     from posturebreak.desktop.menu import break_durations
