@@ -36,7 +36,7 @@ from typing import Protocol
 
 from posturebreak.clock import SystemClock
 from posturebreak.idle import IdleProbe, ProbeError, make_probe
-from posturebreak.idle.x11 import ActiveWindow
+from posturebreak.idle.x11 import ActiveWindow, X11Probe
 from posturebreak.policy import MEETING_HOLD
 from posturebreak.presence_watch import (
     CLOSE,
@@ -314,11 +314,10 @@ def make_presence(
             windows = mac_dnd.open_windows(platform)
         with contextlib.suppress(ProbeError):
             meeting = mac_capture.open_capture(platform)
-    if probe.name == IdleProbeName.X11.value:
-        from posturebreak.idle.x11 import InputWatch, X11Windows
+    if isinstance(probe, X11Probe):
+        from posturebreak.idle.x11 import InputWatch
 
-        with contextlib.suppress(ProbeError):
-            windows = X11Windows(env.get("DISPLAY"))
+        windows = probe.windows()
         with contextlib.suppress(ProbeError):
             sources.append(InputSource(InputWatch(env.get("DISPLAY"))))
     return Presence(

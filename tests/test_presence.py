@@ -329,7 +329,7 @@ def test_a_real_fullscreen_window_holds_and_leaving_fullscreen_releases(display)
     from Xlib import Xatom
     from Xlib import display as xdisplay
 
-    from posturebreak.idle.x11 import X11Windows
+    from posturebreak.idle.x11 import X11Probe, X11Windows
 
     d = xdisplay.Display(display)
     root = d.screen().root
@@ -342,12 +342,16 @@ def test_a_real_fullscreen_window_holds_and_leaving_fullscreen_releases(display)
     win.change_property(state, Xatom.ATOM, 32, [fullscreen])
     root.change_property(active, Xatom.WINDOW, 32, [win.id])
     d.sync()
-    presence = Presence(Settings(), NullProbe("none"), windows=X11Windows(display))
+    # As the app wires it: the window reader shares the idle probe's connection.
+    probe = X11Probe(display)
+    presence = Presence(Settings(), probe, windows=probe.windows())
     try:
         assert presence.hold() == "fullscreen"
+        assert presence.idle() is not None  # replies on the shared connection stay in step
         win.change_property(state, Xatom.ATOM, 32, [])
         d.sync()
         assert presence.hold() == ""
+        assert presence.idle() is not None
         apps = replace(Settings(), dnd=DndSettings(apps=("impress",)))
         assert Presence(apps, NullProbe("none"), windows=X11Windows(display)).hold() == (
             "impress focused"

@@ -8,7 +8,10 @@
   away, so the watcher sleeps in ``select()`` until they touch something (no polling), and
   hears nothing while they type.
 
-Each object owns its own display connection: Xlib connections are not thread-safe.
+Xlib connections are not thread-safe, and each one costs about 0.3 MB (python-xlib builds
+the keymap and extension tables per connection). The probe and the window reader share one,
+from :meth:`X11Probe.windows`: :class:`~posturebreak.presence.Presence` only calls them under
+its lock. :class:`InputWatch` has its own, because the watcher thread sleeps reading it.
 """
 
 from __future__ import annotations
@@ -69,8 +72,12 @@ class X11Probe:
             return None
         return timedelta(milliseconds=int(info.idle))
 
+    def windows(self) -> X11Windows:
+        """A window reader on this probe's connection: call the two from one thread at a time."""
+        return X11Windows(None, display=self._d)
+
     def close(self) -> None:
-        """Close the display connection."""
+        """Close the display connection (a reader from :meth:`windows` stops working too)."""
         if not self._closed:
             self._closed = True
             self._d.close()
@@ -96,10 +103,15 @@ class ActiveWindow:
 
 
 class X11Windows:
-    """Reads the active window's state (EWMH). Used from one thread at a time."""
+    """Reads the active window's state (EWMH). Used from one thread at a time.
 
-    def __init__(self, display_name: str | None) -> None:
-        self._d = _connect(display_name)
+    It opens its own connection to ``display_name``, or borrows ``display`` (which then stays
+    open when this reader closes: its owner closes it).
+    """
+
+    def __init__(self, display_name: str | None, *, display: Any = None) -> None:  # noqa: ANN401  python-xlib is untyped
+        self._owned = display is None
+        self._d = _connect(display_name) if display is None else display
         self._errors = _xlib_errors()
         self._atoms = {
             name: self._d.intern_atom(name)
@@ -133,8 +145,9 @@ class X11Windows:
         return ActiveWindow(fullscreen=bool(fullscreen), wm_class=wm_class, title=title)
 
     def close(self) -> None:
-        """Close the display connection."""
-        self._d.close()
+        """Close the display connection, unless it was borrowed."""
+        if self._owned:
+            self._d.close()
 
 
 class InputWatch:
