@@ -351,13 +351,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     if not args or (args[0].startswith("-") and args[0] not in {"-h", "--help"}):
         args = ["run", *args]
-    try:
-        ns = parser.parse_args(args)
-    except SystemExit as exc:  # argparse already printed the usage line
-        return int(exc.code or 0)
+    ns = _parse(args)
+    if isinstance(ns, int):
+        return ns
     try:
         result: int = ns.func(ns)
     except UserError as exc:
@@ -371,6 +369,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     return result
+
+
+def _parse(args: list[str]) -> argparse.Namespace | int:
+    """The parsed command line, or the exit status when argparse already answered.
+
+    A function of its own so the parser (every subcommand's arguments and help) is freed
+    before the command runs: ``run`` keeps this frame's caller alive all day.
+    """
+    try:
+        return build_parser().parse_args(args)
+    except SystemExit as exc:  # argparse already printed the usage line (or the help)
+        return int(exc.code or 0)
 
 
 def main_entry() -> None:
