@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
+
+def local_noon_tz() -> str:
+    """A POSIX TZ in which it is now about noon, so all-day working hours always hold.
+
+    The configs below work "00:00-23:59" every day; a real app started in the last minute
+    before local midnight (or in the minute after) would otherwise be off hours and never
+    prompt. Give it to every real app process as ``TZ``.
+    """
+    offset = datetime.now(timezone.utc).hour - 12
+    return f"PBT{offset:+d}"
+
 
 def seconds_config(
     *, every: str = "3s", timeout: str = "30s", idle_probe: str | None = None

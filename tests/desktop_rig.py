@@ -18,11 +18,12 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, TypeVar
 
 import pytest
+
+from tests.configs import local_noon_tz
 
 REPO = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
@@ -106,12 +107,6 @@ def stop(proc: subprocess.Popen[str]) -> None:
     for pid in pids:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-
-
-def local_noon_tz() -> str:
-    """A POSIX TZ in which it is now about noon, so all-day working hours always hold."""
-    offset = datetime.now(timezone.utc).hour - 12
-    return f"PBT{offset:+d}"
 
 
 def config_text(

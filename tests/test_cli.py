@@ -14,7 +14,7 @@ import pytest
 from posturebreak.cli import main
 from posturebreak.domain import Action, BreakKind, Event
 from posturebreak.store import EventStore
-from tests.configs import seconds_config
+from tests.configs import local_noon_tz, seconds_config
 from tests.sim import at
 
 
@@ -149,7 +149,7 @@ def test_control_commands_without_an_app_say_so(home, capsys):
 
 def _env(home: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(POSTUREBREAK_HOME=str(home), TZ="Europe/Berlin", PYTHONUNBUFFERED="1")
+    env.update(POSTUREBREAK_HOME=str(home), TZ=local_noon_tz(), PYTHONUNBUFFERED="1")
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
     return env

@@ -16,6 +16,7 @@ from posturebreak.domain import Action, BreakKind, Event
 from posturebreak.store import EventStore
 
 WALK, STAND = BreakKind.WALK, BreakKind.STAND
+ALL_WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 @pytest.fixture
@@ -68,6 +69,10 @@ def moved(at: datetime, minutes: float, kind=STAND) -> list[Event]:
 
 
 def test_stats_json_keeps_its_shape_and_adds_goal_streak_and_patterns(home, capsys):
+    # Every day a working day: on a Sunday, today and yesterday would otherwise both be
+    # weekend days, which never count towards a streak.
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text(f"[schedule]\nworkdays = {json.dumps(ALL_WEEK)}\n")
     log([*moved(today_at(9), 130), *moved(today_at(9, days_ago=1), 125)])
     assert cli.main(["stats", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)

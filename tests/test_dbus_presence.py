@@ -25,7 +25,7 @@ from posturebreak.idle.dbus_watch import open_watches
 from posturebreak.presence import Presence, make_presence
 from posturebreak.presence_watch import PresenceWatcher
 from posturebreak.settings import IdleProbeName, IdleSettings, Settings
-from tests.configs import seconds_config
+from tests.configs import local_noon_tz, seconds_config
 from tests.dbus_rig import ACTIVE_WATCH_ID, IDLE_WATCH_ID, Desk, desk
 from tests.fakes import FixedProbe
 
@@ -216,7 +216,13 @@ def test_the_real_app_counts_a_locked_screen_as_a_natural_break(rig, tmp_path):
     home.mkdir()
     # Stand every 30 s for 1 s; away after 2 s; no idle probe: only the lock says "away".
     (home / "config.toml").write_text(seconds_config(every="30s", idle_probe="none"))
-    env = {**os.environ, **rig.env(), "POSTUREBREAK_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        **rig.env(),
+        "POSTUREBREAK_HOME": str(home),
+        "PYTHONUNBUFFERED": "1",
+        "TZ": local_noon_tz(),
+    }
     for key in ("DISPLAY", "WAYLAND_DISPLAY"):
         env.pop(key, None)
     app = subprocess.Popen(

@@ -29,6 +29,7 @@ from posturebreak.paths import resolve
 from posturebreak.policy_state import Context
 from posturebreak.settings import Settings
 from posturebreak.store import EventStore
+from tests.configs import local_noon_tz
 from tests.fakes import FakeClock, RecordingFront, RecordingWakeup
 from tests.sim import BERLIN, at
 
@@ -54,7 +55,7 @@ notice = "0s"
 
 def app_env(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DISPLAY", "WAYLAND_DISPLAY"}}
-    env.update(POSTUREBREAK_HOME=str(home), PYTHONUNBUFFERED="1", **extra)
+    env.update(POSTUREBREAK_HOME=str(home), PYTHONUNBUFFERED="1", TZ=local_noon_tz(), **extra)
     return env
 
 

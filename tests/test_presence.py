@@ -34,7 +34,7 @@ from posturebreak.presence import (
     sample_interval,
 )
 from posturebreak.settings import DndSettings, Settings
-from tests.configs import seconds_config
+from tests.configs import local_noon_tz, seconds_config
 from tests.fakes import FakeClock, FixedProbe, RecordingFront, RecordingStore, RecordingWakeup
 from tests.sim import BERLIN, at
 
@@ -374,7 +374,9 @@ def write_config(home: Path, *, every="30s", timeout="30s", probe="auto") -> Non
 
 def app_env(home: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(POSTUREBREAK_HOME=str(home), PYTHONUNBUFFERED="1", NO_AT_BRIDGE="1")
+    env.update(
+        POSTUREBREAK_HOME=str(home), PYTHONUNBUFFERED="1", NO_AT_BRIDGE="1", TZ=local_noon_tz()
+    )
     env.pop("WAYLAND_DISPLAY", None)
     env.update(extra)
     return env
