@@ -17,10 +17,9 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from posturebreak import config, eventio, paths, stats
+from posturebreak import config, paths, stats
 from posturebreak.clock import local_today
 from posturebreak.domain import Event
-from posturebreak.planner import plan_day
 from posturebreak.settings import Settings
 
 Handler = Callable[[argparse.Namespace], int]
@@ -169,6 +168,8 @@ def cmd_quit(_ns: argparse.Namespace) -> int:
 
 def cmd_plan(ns: argparse.Namespace) -> int:
     """Show the day's reminders as configured."""
+    from posturebreak.planner import plan_day  # lazily: `run` never plans a day
+
     settings = _settings()
     day = ns.date or local_today()
     planned = plan_day(settings, day, None)
@@ -200,6 +201,8 @@ def _mins(span: timedelta) -> str:
 
 def cmd_log(ns: argparse.Namespace) -> int:
     """Print the log."""
+    from posturebreak import eventio  # lazily: `run` never formats the log
+
     since = _local_midnight(ns.since) if ns.since else None
     until = _local_midnight(ns.until + timedelta(days=1)) if ns.until else None
     events = _open_log_events(since, until)
@@ -225,6 +228,8 @@ def cmd_stats(ns: argparse.Namespace) -> int:
 
 def cmd_export(ns: argparse.Namespace) -> int:
     """Write the whole log as CSV or JSON."""
+    from posturebreak import eventio
+
     events = _open_log_events()
     text = eventio.to_csv(events) if ns.format == "csv" else eventio.to_json(events)
     if ns.out is None or str(ns.out) == "-":
