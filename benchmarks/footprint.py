@@ -18,16 +18,22 @@ Each subject runs in its own session: Xvfb (``-displayfd``), a private ``dbus-da
 - wake-ups per minute over the same span: voluntary + nonvoluntary context switches of every
   thread (``/proc/PID/task/*/status``).
 
-posturebreak runs with a config whose next break is days away (nothing is due). Subjects run
-one after another (``--parallel`` overlaps their idle spans, start-ups still one at a time,
-but then PSS splits shared libraries such as GTK between them). Figures are medians over
-``--repeat`` rounds; each is printed with its ratio to Workrave's.
+posturebreak runs as a user gets it: the script first installs the working tree into a fresh
+virtual environment (``pip install .``, with the ``gtk`` extra where PyGObject is importable),
+as ``pipx install .`` does, so modules load from compiled ``.pyc`` files and no editable-install
+hook runs; ``--python`` runs it with an existing interpreter instead (``.venv/bin/python`` for
+the development tree, where ``PYTHONDONTWRITEBYTECODE`` may leave every module to compile at
+each start). posturebreak runs with a config whose next break is days away (nothing is due).
+Subjects run one after another (``--parallel`` overlaps their idle spans, start-ups still one
+at a time, but then PSS splits shared libraries such as GTK between them). Figures are
+medians over ``--repeat`` rounds; each is printed with its ratio to Workrave's.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import os
 import re
 import shutil
@@ -281,23 +287,36 @@ def switched(before: dict[str, int], after: dict[str, int]) -> int:
     return sum(n - before.get(tid, 0) for tid, n in after.items())
 
 
-def command(subject: str, home: Path) -> tuple[list[str], dict[str, str]]:
-    """The argv and extra environment that start ``subject``."""
+def install(into: Path) -> str:
+    """Install the working tree into a new venv at ``into``, as a user would; its python."""
+    subprocess.run([sys.executable, "-m", "venv", str(into)], check=True)
+    python = str(into / "bin" / "python")
+    extra = "[gtk]" if importlib.util.find_spec("gi") is not None else ""
+    pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    done = subprocess.run([*pip, f"{REPO}{extra}"], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        # Only then: pip's warnings (index locations, say) are noise when the install worked.
+        sys.stderr.write(done.stderr)
+        raise SystemExit(f"footprint: `pip install {REPO}{extra}` failed")
+    return python
+
+
+def command(subject: str, home: Path, python: str) -> tuple[list[str], dict[str, str]]:
+    """The argv and extra environment that start ``subject`` (posturebreak under ``python``)."""
     if subject == "workrave":
         return ["workrave"], {}
     home.mkdir(exist_ok=True)
     (home / "config.toml").write_text(NOTHING_DUE.format(backend=subject))
-    argv = [sys.executable, "-m", "posturebreak", "run"]
-    return argv, {"POSTUREBREAK_HOME": str(home), "PYTHONPATH": str(REPO)}
+    return [python, "-m", "posturebreak", "run"], {"POSTUREBREAK_HOME": str(home)}
 
 
-def measure(subject: str, idle: float, cpu: float, startup: threading.Lock) -> Figures:
+def measure(subject: str, idle: float, cpu: float, startup: threading.Lock, python: str) -> Figures:
     """One round for one subject, in a session of its own."""
     with (
         tempfile.TemporaryDirectory(prefix=f"footprint-{subject}-") as tmp,
         Session(Path(tmp), sni=subject in SNI) as session,
     ):
-        argv, extra = command(subject, Path(tmp) / "pb")
+        argv, extra = command(subject, Path(tmp) / "pb", python)
         env = {**session.env, **extra}
         with startup:
             start = time.perf_counter()
@@ -369,7 +388,7 @@ def report(rounds: dict[str, list[Figures]], cpu: float) -> None:
 
 
 def _rounds(
-    subjects: list[str], repeat: int, idle: float, cpu: float, *, parallel: bool
+    subjects: list[str], repeat: int, idle: float, cpu: float, *, parallel: bool, python: str
 ) -> dict[str, list[Figures]]:
     results: dict[str, list[Figures]] = {s: [] for s in subjects}
     startup = threading.Lock()
@@ -380,7 +399,7 @@ def _rounds(
 
         def one(subject: str) -> None:
             try:
-                results[subject].append(measure(subject, idle, cpu, startup))
+                results[subject].append(measure(subject, idle, cpu, startup, python))
             except Exception as exc:
                 errors.append(f"{subject}: {exc}")
 
@@ -419,6 +438,10 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="overlap the subjects' idle spans (quicker; PSS then shares libraries between them)",
     )
+    parser.add_argument(
+        "--python",
+        help="run posturebreak with this interpreter (default: a fresh `pip install .`)",
+    )
     args = parser.parse_args(argv)
     subjects = [s.strip() for s in args.subjects.split(",") if s.strip()]
     unknown = [s for s in subjects if s not in SUBJECTS]
@@ -428,7 +451,14 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"footprint: missing {', '.join(missing)}; see .ci/run for the packages.")
         return 2
-    results = _rounds(subjects, args.repeat, args.idle, args.cpu, parallel=args.parallel)
+    with tempfile.TemporaryDirectory(prefix="footprint-venv-") as venv:
+        python = args.python
+        if python is None and set(subjects) - {"workrave"}:
+            print("installing posturebreak into a fresh venv ...", file=sys.stderr, flush=True)
+            python = install(Path(venv))
+        results = _rounds(
+            subjects, args.repeat, args.idle, args.cpu, parallel=args.parallel, python=python or ""
+        )
     if not results:
         return 1
     report(results, args.cpu)
