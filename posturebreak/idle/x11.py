@@ -109,9 +109,11 @@ class X11Windows:
     open when this reader closes: its owner closes it).
     """
 
-    def __init__(self, display_name: str | None, *, display: Any = None) -> None:  # noqa: ANN401  python-xlib is untyped
+    def __init__(self, display_name: str | None, *, display: object | None = None) -> None:
         self._owned = display is None
-        self._d = _connect(display_name) if display is None else display
+        self._d: Any = display
+        if display is None:
+            self._d = _connect(display_name)
         self._errors = _xlib_errors()
         self._atoms = {
             name: self._d.intern_atom(name)
