@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from posturebreak.domain import BreakKind, Event, Mode, humanize
+from posturebreak import status_text
+from posturebreak.domain import BreakKind, Event, Mode
 
 
 @dataclass(frozen=True)
@@ -44,29 +45,11 @@ class StatusView:
 
     def headline(self) -> str:
         """The one-line summary used as the tray tooltip: "Walk in 12 min", ...."""
-        left = self.time_left
-        if self.mode is Mode.PAUSED and self.paused_until is not None:
-            return f"Paused until {self.paused_until.astimezone():%H:%M}"
-        if self.mode is Mode.PROMPTING and self.active_kind is not None:
-            return f"Time to {self.active_kind.value}"
-        if self.mode is Mode.ON_BREAK and self.active_kind is not None and left is not None:
-            return f"{self.active_kind.label} break: {humanize(left)} left"
-        if self.mode is Mode.SNOOZED and self.active_kind is not None and left is not None:
-            return f"{self.active_kind.label} snoozed: {humanize(left)}"
-        if self.mode is Mode.OFF_HOURS:
-            if self.next_at is None:
-                return "Outside working hours"
-            return f"Outside working hours until {self.next_at.astimezone():%a %H:%M}"
-        if self.mode is Mode.AWAY:
-            return "Away from the desk"
-        if self.mode is Mode.DEFERRED and self.active_kind is not None:
-            return f"{self.active_kind.label} waiting: {self.notice or 'do not disturb'}"
-        if self.next_kind is not None and left is not None:
-            soon = f"{self.next_kind.label} in {humanize(left)}"
-            if self.next_kind is BreakKind.WALK and self.walk_note:
-                return f"{soon}. {self.walk_note}"
-            return soon
-        return "No breaks scheduled"
+        return status_text.headline(self)
+
+    def next_change(self) -> datetime | None:
+        """When :meth:`headline` next reads differently by time alone (see status_text)."""
+        return status_text.next_change(self)
 
 
 @dataclass(frozen=True)

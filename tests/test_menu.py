@@ -92,16 +92,17 @@ def walk(entries):
 
 
 # What a person can do in each mode: (take a break, snooze, skip, pause, resume).
+# Only an open prompt can be snoozed (the policy refuses anything else).
 LIVE = {
-    Mode.WORKING: (True, True, True, True, False),
-    Mode.NOTICE: (True, True, True, True, False),
+    Mode.WORKING: (True, False, True, True, False),
+    Mode.NOTICE: (True, False, True, True, False),
     Mode.PROMPTING: (True, True, True, True, False),
     Mode.ON_BREAK: (False, False, False, True, False),
-    Mode.SNOOZED: (True, True, True, True, False),
+    Mode.SNOOZED: (True, False, True, True, False),
     Mode.PAUSED: (True, False, False, True, True),
     Mode.OFF_HOURS: (True, False, False, False, False),
-    Mode.AWAY: (True, True, True, True, False),
-    Mode.DEFERRED: (True, True, True, True, False),
+    Mode.AWAY: (True, False, True, True, False),
+    Mode.DEFERRED: (True, False, True, True, False),
 }
 
 
@@ -205,13 +206,20 @@ def test_snooze_offers_each_configured_length():
         ("10 min", Snooze(timedelta(minutes=10))),
         ("15 min", Snooze(timedelta(minutes=15))),
     ]
-    odd = entry(menu_for(Mode.WORKING, snooze_choices=(timedelta(minutes=90),)), "Snooze")
+    odd = entry(menu_for(Mode.PROMPTING, snooze_choices=(timedelta(minutes=90),)), "Snooze")
     assert [i.label for i in odd.items] == ["1 h 30 min"]
 
 
 def test_snooze_is_greyed_out_when_none_are_left():
     assert not entry(menu_for(Mode.PROMPTING, snoozes_left=0), "Snooze").enabled
     assert entry(menu_for(Mode.PROMPTING, snoozes_left=1), "Snooze").enabled
+
+
+@pytest.mark.parametrize("mode", sorted(set(Mode) - {Mode.PROMPTING}, key=lambda m: m.value))
+def test_snooze_outside_a_prompt_says_no_break_is_due_not_no_snoozes_left(mode):
+    snooze = entry(menu_for(mode, snoozes_left=0, snooze_choices=()), "Snooze")
+    assert not snooze.enabled
+    assert [(i.label, i.enabled) for i in snooze.items] == [("No break is due", False)]
 
 
 def test_snooze_without_choices_stays_visible_and_says_why():

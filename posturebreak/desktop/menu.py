@@ -170,12 +170,17 @@ def _take_break(durations: Mapping[BreakKind, timedelta], *, enabled: bool) -> S
 
 
 def _snooze(view: StatusView) -> Submenu:
-    choices = tuple(MenuItem(humanize(span), Snooze(span)) for span in view.snooze_choices)
-    live = bool(choices) and view.snoozes_left > 0 and view.mode not in _NOTHING_AHEAD
     # An empty submenu vanishes in pystray; keep the line visible and say why it is grey.
-    return Submenu(
-        "Snooze", choices or (MenuItem("No snoozes left", None, enabled=False),), enabled=live
-    )
+    if view.mode is not Mode.PROMPTING:
+        return _grey_submenu("Snooze", "No break is due")
+    if view.snoozes_left <= 0 or not view.snooze_choices:
+        return _grey_submenu("Snooze", "No snoozes left")
+    choices = tuple(MenuItem(humanize(span), Snooze(span)) for span in view.snooze_choices)
+    return Submenu("Snooze", choices, enabled=True)
+
+
+def _grey_submenu(label: str, why: str) -> Submenu:
+    return Submenu(label, (MenuItem(why, None, enabled=False),), enabled=False)
 
 
 def _pause(*, enabled: bool) -> Submenu:

@@ -21,9 +21,11 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from posturebreak.clock import SystemClock
 from posturebreak.desktop.gtkprep import gtk_prepared
 from posturebreak.desktop.icon import draw_icon, ring_step
 from posturebreak.desktop.menu import AppAction, MenuEntry, build_menu, to_pystray
+from posturebreak.desktop.textclock import TextClock
 from posturebreak.domain import BreakKind, Mode
 from posturebreak.paths import APP_NAME
 from posturebreak.settings import TrayBackend
@@ -185,6 +187,8 @@ class Tray:
         self._picture_key: tuple[Mode, float | None] | None = None
         self._menu_model: tuple[MenuEntry, ...] | None = None
         self._title: str | None = None
+        # The tooltip counts down in whole minutes; this redraws it when the words change.
+        self._text = TextClock(self.update, SystemClock().now)
 
     @property
     def has_menu(self) -> bool:
@@ -225,6 +229,7 @@ class Tray:
         picture: Image.Image | None = None
         menu: Any = None
         title: str | None = None
+        self._text.follow(view)
         with self._lock:
             self._view = view
             icon = self._icon
@@ -260,6 +265,7 @@ class Tray:
 
     def stop(self) -> None:
         """End :meth:`run` (from any thread). Harmless before ``run`` or twice."""
+        self._text.stop()
         with self._lock:
             icon, self._icon = self._icon, None
         if icon is None:

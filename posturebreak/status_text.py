@@ -1,0 +1,122 @@
+"""What the tray tooltip, the menu's first line and ``status`` say, as a pure function of a view.
+
+The text is deliberately coarse: a countdown reads "Stand in 12 min" or "Stand in under a
+minute", never seconds, so it changes at most once a minute and the tray can keep it exact with
+one redraw per change (:func:`next_change` says when). Instants are named with their day when
+they are not today ("Paused until Wed 10:00").
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from posturebreak.domain import BreakKind, Mode
+
+if TYPE_CHECKING:
+    from posturebreak.effects import StatusView
+
+_MINUTE = 60
+_HOUR = 3600
+# From here on a countdown is told in whole hours ("Stand in 30 h"): nothing is near, and the
+# text then changes once an hour, not once a minute.
+_HOURS_ONLY_FROM = 10 * _HOUR
+
+
+def countdown(span: timedelta) -> str:
+    """A time left as the tray says it: ``under a minute``, ``12 min``, ``1 h 05 min``, ``30 h``.
+
+    Minutes and hours are rounded up, so "1 min" is never shown while more than a minute is left
+    and the text only ever counts down.
+    """
+    seconds = max(0.0, span.total_seconds())
+    if seconds < _MINUTE:
+        return "under a minute"
+    if seconds >= _HOURS_ONLY_FROM:
+        return f"{math.ceil(seconds / _HOUR)} h"
+    minutes = math.ceil(seconds / _MINUTE)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h" if minutes == 0 else f"{hours} h {minutes:02d} min"
+
+
+def clock_time(at: datetime, now: datetime) -> str:
+    """``at`` in local time: ``14:30`` today, ``Wed 10:00`` on another day."""
+    local = at.astimezone()
+    if local.date() == now.astimezone().date():
+        return f"{local:%H:%M}"
+    return f"{local:%a %H:%M}"
+
+
+def headline(view: StatusView) -> str:
+    """The one-line summary used as the tray tooltip and the menu's first line."""
+    special = _activity_line(view)
+    if special is not None:
+        return special
+    left = view.time_left
+    if view.next_kind is not None and left is not None:
+        soon = f"{view.next_kind.label} in {countdown(left)}"
+        if view.next_kind is BreakKind.WALK and view.walk_note:
+            return f"{soon}. {view.walk_note}"
+        return soon
+    return "No breaks scheduled"
+
+
+def _activity_line(view: StatusView) -> str | None:
+    """The line for a mode that says something other than "next break in ..."."""
+    mode, kind, left = view.mode, view.active_kind, view.time_left
+    if mode is Mode.PAUSED and view.paused_until is not None:
+        return f"Paused until {clock_time(view.paused_until, view.now)}"
+    if mode is Mode.PROMPTING and kind is not None:
+        return f"Time to {kind.value}"
+    if mode is Mode.ON_BREAK and kind is not None and left is not None:
+        return f"{kind.label} break: {countdown(left)} left"
+    if mode is Mode.SNOOZED and kind is not None and left is not None:
+        return f"{kind.label} snoozed: back in {countdown(left)}"
+    if mode is Mode.OFF_HOURS:
+        if view.next_at is None:
+            return "Outside working hours"
+        return f"Outside working hours until {clock_time(view.next_at, view.now)}"
+    if mode is Mode.AWAY:
+        return "Away from the desk"
+    if mode is Mode.DEFERRED and kind is not None:
+        return f"{kind.label} waiting: {view.notice or 'do not disturb'}"
+    return None
+
+
+def next_change(view: StatusView) -> datetime | None:
+    """The first instant after ``view.now`` at which :func:`headline` reads differently.
+
+    Only the passing of time is considered (the view is otherwise frozen): a countdown reaching
+    its next minute (or hour) boundary, and local midnight, when "Wed 10:00" becomes "10:00".
+    ``None`` when the text cannot change by time alone.
+    """
+    from dataclasses import replace
+
+    now = view.now
+    current = headline(view)
+    for at in _candidates(view):
+        if at > now and headline(replace(view, now=at)) != current:
+            return at
+    return None
+
+
+def _candidates(view: StatusView) -> list[datetime]:
+    """Instants where the text may change, in order: countdown boundaries, then midnight."""
+    now = view.now
+    out: list[datetime] = []
+    if view.next_at is not None:
+        left = (view.next_at - now).total_seconds()
+        for unit in (_MINUTE, _HOUR):
+            # The rounded-up count drops by one when the time left reaches a multiple of unit.
+            steps = math.ceil(left / unit) - 1 if left > 0 else -1
+            if steps >= 0:
+                out.append(view.next_at - timedelta(seconds=steps * unit))
+        if view.next_at > now:
+            out.append(view.next_at)
+    local = now.astimezone()
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    out.append(midnight.astimezone(now.tzinfo))
+    return sorted(out)
