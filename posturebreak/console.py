@@ -16,10 +16,15 @@ from datetime import timedelta
 from typing import TextIO
 
 from posturebreak.commands import Command, FinishBreak, Skip, Snooze, StartBreak
-from posturebreak.domain import humanize
+from posturebreak.domain import BreakKind, Mode, humanize
 from posturebreak.effects import BeginBreak, EndBreak, Notify, ShowPrompt, StatusView
 from posturebreak.engine import Do, Message, Quit
 from posturebreak.exercises import Exercise
+
+# Carriage return, blanks over the countdown's "  m:ss left  ", carriage return.
+_CLEAR_LINE = "\r" + " " * 20 + "\r"
+# Modes whose news already has its own line (heads-up, prompt, countdown).
+_OWN_LINES = frozenset({Mode.NOTICE, Mode.PROMPTING, Mode.ON_BREAK})
 
 HELP = "Keys: Enter = start  s = snooze  k = skip  d = done (during a break)  q = quit"
 
@@ -40,7 +45,10 @@ class ConsoleFrontEnd:
         self._break_end = 0.0
         self._on_break = threading.Event()
         self._stopped = threading.Event()
-        self._last_headline = ""
+        self._last_status: tuple[Mode, BreakKind | None, BreakKind | None] | None = None
+        # Whether the countdown's line is on screen without its newline: any other line must
+        # clear it first, or the two run together.
+        self._countdown_shown = False
 
     # --- FrontEnd (engine thread) ---------------------------------------------------------
 
@@ -83,15 +91,20 @@ class ConsoleFrontEnd:
         """Stop the countdown and say well done."""
         self._on_break.clear()
         msg = "Done! Nice one." if end.completed else "Break ended early. Every bit counts."
-        self._say(f"\r{' ' * 40}\r--- {end.kind.label}: {msg}")
+        self._say(f"--- {end.kind.label}: {msg}")
 
     def show_status(self, view: StatusView) -> None:
-        """Print the headline when it changes in a way worth a line."""
-        line = view.headline()
-        key = f"{view.mode.value}:{view.next_kind}:{view.active_kind}"
-        if key != self._last_headline:
-            self._last_headline = key
-            self._say(f"[{view.now.astimezone():%H:%M}] {line}")
+        """Print the headline when it changes in a way worth a line.
+
+        Not for the modes that already have their own lines: the heads-up, the prompt and the
+        running break's countdown say it (a second line would repeat them).
+        """
+        key = (view.mode, view.next_kind, view.active_kind)
+        if key == self._last_status:
+            return
+        self._last_status = key
+        if view.mode not in _OWN_LINES:
+            self._say(f"[{view.now.astimezone():%H:%M}] {view.headline()}")
 
     def notify(self, note: Notify) -> None:
         """Print the heads-up."""
@@ -101,6 +114,9 @@ class ConsoleFrontEnd:
 
     def _say(self, text: str) -> None:
         with self._lock:
+            if self._countdown_shown:
+                self._out.write(_CLEAR_LINE)
+                self._countdown_shown = False
             self._out.write(text + "\n")
             self._out.flush()
 
@@ -114,7 +130,10 @@ class ConsoleFrontEnd:
         while self._on_break.is_set() and not self._stopped.is_set():
             left = max(0.0, self._break_end - time.monotonic())
             with self._lock:
+                if not self._on_break.is_set():
+                    return  # the break ended while we waited for the lock: draw nothing
                 self._out.write(f"\r    {int(left) // 60}:{int(left) % 60:02d} left  ")
+                self._countdown_shown = True
                 self._out.flush()
             if left <= 0:
                 return
