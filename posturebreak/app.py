@@ -208,13 +208,20 @@ def _run_console(
     shown: Mapping[BreakKind, list[str]],
 ) -> int:
     from posturebreak.console import HELP, ConsoleFrontEnd
+    from posturebreak.welcome import Home, welcome_for
 
     holder: list[Engine] = []
 
     def post(message: Message) -> None:
         holder[0].post(message)
 
-    front = ConsoleFrontEnd(post, sys.stdout, sys.stdin)
+    welcome = welcome_for(
+        p.data_dir,
+        log_is_empty=store.count() == 0,
+        home=Home.CONSOLE,
+        say=lambda text: print(text, flush=True),
+    )
+    front = ConsoleFrontEnd(post, sys.stdout, sys.stdin, welcome)
     presence = presence_for(ctx.settings, os.environ, holder)
     engine = Engine(
         ctx, clock, store, front, presence=presence, today=today, library=library, shown=shown

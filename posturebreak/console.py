@@ -20,6 +20,7 @@ from posturebreak.domain import BreakKind, Mode, humanize
 from posturebreak.effects import BeginBreak, EndBreak, Notify, ShowPrompt, StatusView
 from posturebreak.engine import Do, Message, Quit
 from posturebreak.exercises import Exercise
+from posturebreak.welcome import Welcome
 
 # Carriage return, blanks over the countdown's "  m:ss left  ", carriage return.
 _CLEAR_LINE = "\r" + " " * 20 + "\r"
@@ -36,8 +37,15 @@ class ConsoleFrontEnd:
     on their own daemon threads and only post messages.
     """
 
-    def __init__(self, post: Callable[[Message], None], out: TextIO, inp: TextIO) -> None:
+    def __init__(
+        self,
+        post: Callable[[Message], None],
+        out: TextIO,
+        inp: TextIO,
+        welcome: Welcome | None = None,
+    ) -> None:
         self._post = post
+        self._welcome = welcome
         self._out = out
         self._in = inp
         self._lock = threading.Lock()
@@ -99,6 +107,8 @@ class ConsoleFrontEnd:
         Not for the modes that already have their own lines: the heads-up, the prompt and the
         running break's countdown say it (a second line would repeat them).
         """
+        if self._welcome is not None:
+            self._welcome.greet(view)
         key = (view.mode, view.next_kind, view.active_kind)
         if key == self._last_status:
             return

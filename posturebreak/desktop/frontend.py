@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from posturebreak.exercises import Exercise, ExerciseLibrary
     from posturebreak.paths import Paths
     from posturebreak.settings import Settings
+    from posturebreak.welcome import Welcome
 
 log = logging.getLogger("posturebreak.frontend")
 
@@ -59,6 +60,8 @@ class DesktopFrontEnd:
         open_week: shows the week chart (called on the tray's thread).
         open_settings: opens the config file (called on the tray's thread).
         controls: the xorg controls window; a real one is made on first use by default.
+        walk_target: today's walk from the walking plan (the menu offers that walk).
+        welcome: says the first start's welcome with the first status, if this is one.
     """
 
     def __init__(
@@ -76,6 +79,7 @@ class DesktopFrontEnd:
         open_settings: Callable[[], None],
         controls: ControlsPort | None = None,
         walk_target: timedelta | None = None,
+        welcome: Welcome | None = None,
     ) -> None:
         self._post = post
         self._settings = settings
@@ -89,6 +93,7 @@ class DesktopFrontEnd:
         self._open_week = open_week
         self._open_settings = open_settings
         self._controls = controls
+        self._welcome = welcome
         self._lock = threading.Lock()
         self._view: StatusView | None = None
         # Set when the window itself answered Start: it already shows the countdown, so the
@@ -178,6 +183,8 @@ class DesktopFrontEnd:
             self._view = view
         if self._tray is not None:
             self._tray.update(view)
+        if self._welcome is not None:
+            self._welcome.greet(view)
 
     def notify(self, note: Notify) -> None:
         """Show a heads-up notification (the notifier never raises)."""

@@ -26,6 +26,7 @@ from posturebreak.exercises import ExerciseLibrary
 from posturebreak.policy_state import Context
 from posturebreak.store import EventStore
 from posturebreak.today import TodayCounter
+from posturebreak.welcome import Home, Welcome, welcome_for
 
 if TYPE_CHECKING:
     from posturebreak.desktop.tray import Tray
@@ -92,6 +93,15 @@ def _host_present(backend: str, env: Mapping[str, str]) -> bool:
     if backend == "appindicator":
         return sni_host_present()
     return xembed_tray_present(env)
+
+
+def _home(tray: Tray | None) -> Home:
+    """How the welcome tells the person to reach the app."""
+    if tray is None:
+        return Home.NO_TRAY
+    if tray.backend == "xorg":
+        return Home.TRAY_CLICK
+    return Home.TRAY_MAC if sys.platform == "darwin" else Home.TRAY_MENU
 
 
 # How long the tray's own loop may take to end after Quit before the process ends anyway.
@@ -191,6 +201,18 @@ def run_desktop(
             dispatch, break_durations(ctx.settings, ctx.walk_target), autostart_state, backend
         )
     launcher = PromptLauncher(on_answer, env=env)
+    notifier = make_notifier(env)
+
+    def say_welcome(text: str) -> None:
+        print(text, flush=True)
+        notifier.notify("Welcome to posturebreak", text)
+
+    welcome = welcome_for(
+        p.data_dir,
+        log_is_empty=store.count() == 0,
+        home=_home(tray),
+        say=say_welcome,
+    )
     front = DesktopFrontEnd(
         post,
         settings=ctx.settings,
@@ -199,10 +221,11 @@ def run_desktop(
         env=env,
         tray=tray,
         launcher=launcher,
-        notifier=make_notifier(env),
+        notifier=notifier,
         open_week=lambda: show_week(p, ctx, env),
         open_settings=lambda: open_path(p.config_file),
         walk_target=ctx.walk_target,
+        welcome=welcome,
     )
     stopped = threading.Event()
     tray_returned = threading.Event()
@@ -237,7 +260,7 @@ def run_desktop(
         )
         engine_main()
         return 0
-    return _run_with_tray(tray, engine, engine_main, stopped, tray_returned)
+    return _run_with_tray(tray, engine, engine_main, stopped, tray_returned, welcome=welcome)
 
 
 def _run_with_tray(
@@ -246,6 +269,8 @@ def _run_with_tray(
     engine_main: Callable[[], None],
     stopped: threading.Event,
     returned: threading.Event,
+    *,
+    welcome: Welcome | None,
 ) -> int:
     """The tray owns this (main) thread; the engine starts once the icon is up."""
     from posturebreak.desktop.tray import TrayError
@@ -255,6 +280,8 @@ def _run_with_tray(
         tray.run(worker.start)
     except TrayError as exc:
         print(f"posturebreak: {exc}; running without a tray icon.", file=sys.stderr)
+        if welcome is not None:
+            welcome.home = Home.NO_TRAY
         if not worker.is_alive() and not stopped.is_set():
             returned.set()
             engine_main()
