@@ -32,8 +32,25 @@ def installed(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("install")
     venv.create(root / "venv", with_pip=True)
     bin_dir = root / "venv" / "bin"
-    run([str(bin_dir / "python"), "-m", "pip", "install", "--quiet", str(REPO)], cwd=root)
+    done = subprocess.run(
+        [str(bin_dir / "python"), "-m", "pip", "install", str(REPO)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, f"pip install failed:\n{done.stdout}\n{done.stderr}"
+    # What pip printed, for the test that the build is warning-free.
+    (root / "pip-install.log").write_text(done.stdout + done.stderr, encoding="utf-8")
     return bin_dir
+
+
+def test_pip_install_prints_no_build_warnings(installed):
+    printed = (installed.parent.parent / "pip-install.log").read_text(encoding="utf-8")
+    assert "Successfully installed" in printed
+    for warning in ("BuildBackendWarning", "SetuptoolsDeprecationWarning", "is absent from"):
+        assert warning not in printed, printed
 
 
 @pytest.fixture
