@@ -501,7 +501,8 @@ def accent_pixels(path: Path) -> int:
 def test_screenshots_show_the_prompt_and_the_countdown_in_the_kind_colour(window, picture):
     if shutil.which("import") is None:
         pytest.skip("ImageMagick's import is not installed (apt-get install imagemagick)")
-    layout = window.show(make_spec(picture))
+    # As the app shows it: the walk lasts what the walking plan's line says.
+    layout = window.show(make_spec(picture, duration=timedelta(minutes=7)))
     prompt_png = screenshot(window, layout, "break-window.png")
     window.click(layout, "start")
     countdown = window.layout("break")
