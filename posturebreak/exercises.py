@@ -8,6 +8,7 @@ no Pillow, so the engine and the CLI can use it with no display.
 
 from __future__ import annotations
 
+import enum
 import importlib.util
 import re
 import sys
@@ -35,7 +36,25 @@ _MAX_STEPS = 4
 # a paragraph, and a card should be readable at a glance.
 _MAX_STEP_CHARS = 90
 _MAX_TITLE_CHARS = 40
-_KEYS = frozenset({"id", "title", "kinds", "area", "steps", "tip"})
+_KEYS = frozenset({"id", "title", "kinds", "posture", "area", "steps", "tip"})
+
+
+class Posture(enum.Enum):
+    """How a card is done: on your feet, in the chair, either way, or walking."""
+
+    STANDING = "standing"
+    SEATED = "seated"
+    EITHER = "either"
+    WALKING = "walking"
+
+
+# What each kind of break asks for: "Time to stand" gets you up, a walk is a walk, and a
+# stretch may be done standing or in the chair.
+FITS: Mapping[BreakKind, frozenset[Posture]] = {
+    BreakKind.STAND: frozenset({Posture.STANDING}),
+    BreakKind.STRETCH: frozenset({Posture.STANDING, Posture.SEATED, Posture.EITHER}),
+    BreakKind.WALK: frozenset({Posture.WALKING}),
+}
 
 
 class LibraryError(Exception):
@@ -53,6 +72,11 @@ class Exercise:
     steps: tuple[str, ...]
     tip: str
     picture: str  # file name, relative to the library's picture directory
+    posture: Posture = Posture.EITHER
+
+    def suits(self, kind: BreakKind) -> bool:
+        """Whether this card may be offered for a break of ``kind``."""
+        return kind in self.kinds and self.posture in FITS[kind]
 
 
 def _default_picture_dir() -> Path:
@@ -123,7 +147,7 @@ class ExerciseLibrary:
 
     def for_kind(self, kind: BreakKind) -> tuple[Exercise, ...]:
         """The cards suitable for a break of ``kind``, in library order."""
-        return tuple(ex for ex in self.exercises if kind in ex.kinds)
+        return tuple(ex for ex in self.exercises if ex.suits(kind))
 
     def get(self, exercise_id: str) -> Exercise | None:
         """The card with this id, or ``None`` (ids in old logs may have been removed)."""
@@ -185,15 +209,34 @@ def _parse_exercise(number: int, entry: object) -> Exercise:
     tip = entry.get("tip", "")
     if not isinstance(tip, str):
         raise LibraryError(f"{where}: tip must be text")
+    kinds = _kinds(entry, where)
+    posture = _posture(entry, where)
+    for kind in sorted(kinds, key=lambda k: k.rank):
+        if posture not in FITS[kind]:
+            wanted = " or ".join(sorted(f'"{p.value}"' for p in FITS[kind]))
+            raise LibraryError(
+                f"{where}: a {kind.value} card needs posture = {wanted}, not {posture.value!r}"
+            )
     return Exercise(
         id=ex_id,
         title=title,
-        kinds=_kinds(entry, where),
+        kinds=kinds,
         area=area,
         steps=steps,
         tip=tip.strip(),
         picture=f"{ex_id}.png",
+        posture=posture,
     )
+
+
+def _posture(entry: Mapping[str, Any], where: str) -> Posture:
+    """The required ``posture`` field."""
+    raw = _text(entry, "posture", where)
+    try:
+        return Posture(raw)
+    except ValueError:
+        choices = ", ".join(p.value for p in Posture)
+        raise LibraryError(f"{where}: posture must be one of {choices}, not {raw!r}") from None
 
 
 def _text(entry: Mapping[str, Any], key: str, where: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from posturebreak.exercises import (
     Exercise,
     ExerciseLibrary,
     LibraryError,
+    Posture,
     next_exercise,
 )
 
@@ -68,6 +70,33 @@ def test_shipped_cards_are_short_and_readable(library):
         for step in ex.steps:
             assert len(step) <= 70, (ex.id, step)
             assert step[0].isupper(), (ex.id, step)
+
+
+# What a person would call a misfit, whatever the data says: an eye or seated card at
+# "Time to stand", anything but a walk at "Time to walk".
+def _fits(ex: Exercise, kind: BreakKind) -> bool:
+    if kind is BreakKind.STAND:
+        return ex.posture is Posture.STANDING and ex.area != "eyes"
+    if kind is BreakKind.WALK:
+        return ex.posture is Posture.WALKING
+    return ex.posture is not Posture.WALKING
+
+
+@pytest.mark.parametrize("kind", list(BreakKind))
+def test_every_card_offered_for_a_kind_suits_it(library, kind):
+    offered = library.for_kind(kind)
+    assert offered
+    misfits = [ex.id for ex in offered if not _fits(ex, kind)]
+    assert misfits == []
+
+
+def test_the_eye_break_is_never_offered_for_time_to_stand(library):
+    stand = {ex.id for ex in library.for_kind(BreakKind.STAND)}
+    assert "eye-break-20-20-20" not in stand
+    assert not [ex.id for ex in library.for_kind(BreakKind.STAND) if ex.area == "eyes"]
+    # Every stand card's steps are done on your feet, never "sit or stand".
+    for ex in library.for_kind(BreakKind.STAND):
+        assert "sit or stand" not in " ".join(ex.steps).lower(), ex.id
 
 
 def test_every_walk_card_reminds_to_take_water(library):
@@ -167,6 +196,23 @@ def test_rotation_continues_where_the_log_left_off(library):
     assert sorted(first_half + rest) == sorted(ids)
 
 
+@pytest.mark.parametrize("kind", list(BreakKind))
+def test_rotation_draws_only_cards_that_fit_the_kind(library, kind):
+    drawn = _run(library, kind, 3 * len(library.exercises))
+    cards = [library.get(i) for i in drawn]
+    assert all(ex is not None and _fits(ex, kind) for ex in cards), drawn
+
+
+def test_rotation_skips_a_card_whose_posture_does_not_fit_even_if_it_lists_the_kind():
+    # Built by hand, past the loader that would refuse it: selection checks the fit too.
+    seated = Exercise(
+        "seated", "A card", frozenset({BreakKind.STAND}), "neck", ("a", "b"), "", "", Posture.SEATED
+    )
+    standing = replace(seated, id="standing", posture=Posture.STANDING)
+    lib = ExerciseLibrary((seated, standing), picture_dir=Path("/nonexistent"))
+    assert _run(lib, BreakKind.STAND, 4) == ["standing"] * 4
+
+
 def test_rotation_with_a_single_card_repeats_it():
     lib = ExerciseLibrary.from_toml(_card("only-one", kinds='["walk"]'))
     assert _run(lib, BreakKind.WALK, 3) == ["only-one"] * 3
@@ -203,10 +249,13 @@ def _card(
     kinds: str = '["stretch"]',
     steps: str = '["Sit tall.", "Turn your head slowly."]',
     extra: str = "",
+    posture: str | None = None,
 ) -> str:
+    if posture is None:
+        posture = "walking" if "walk" in kinds else "standing" if "stand" in kinds else "either"
     return (
         f'[[exercise]]\nid = "{ex_id}"\ntitle = "A card"\nkinds = {kinds}\n'
-        f'area = "neck"\nsteps = {steps}\n{extra}\n'
+        f'posture = "{posture}"\narea = "neck"\nsteps = {steps}\n{extra}\n'
     )
 
 
@@ -244,6 +293,12 @@ def test_from_toml_accepts_a_minimal_card():
         ('[[exercise]]\nid = "x"\nkinds = ["walk"]\narea = "legs"\nsteps = ["a", "b"]\n', "title"),
         ('[[exercise]]\nid = "x"\ntitle = ""\nkinds = ["walk"]\n', "'title' must be non-empty"),
         ("exercise = [1]\n", "exercise #1: expected a table"),
+        (_card(posture="lying"), "posture must be one of standing, seated, either, walking"),
+        (_card().replace('posture = "either"\n', ""), "missing 'posture'"),
+        (_card(kinds='["stand"]', posture="seated"), 'a stand card needs posture = "standing"'),
+        (_card(kinds='["stand", "stretch"]', posture="either"), "a stand card needs posture"),
+        (_card(kinds='["walk"]', posture="standing"), 'a walk card needs posture = "walking"'),
+        (_card(kinds='["stretch"]', posture="walking"), "a stretch card needs posture"),
     ],
 )
 def test_from_toml_rejects_bad_data_with_one_clear_line(text, expected):
