@@ -146,7 +146,12 @@ def write_log(db: Path, rows: list[Row]) -> None:
     store.close()
     conn = sqlite3.connect(db)
     with conn:
-        conn.executemany("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
+        conn.executemany(
+            "INSERT OR IGNORE INTO events (id, at, kind, action, duration_s, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        conn.execute("UPDATE events SET seq = rowid")  # append order, as migration 5 numbers
     conn.close()
 
 

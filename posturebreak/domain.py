@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 
@@ -98,7 +98,14 @@ class Mode(enum.Enum):
 
 @dataclass(frozen=True)
 class Event:
-    """One line of the log. Instants are aware and in UTC."""
+    """One line of the log. Instants are aware and in UTC.
+
+    ``seq`` is the log's own count of appends on this machine (1, 2, 3, ...): the order the
+    events happened in even when the wall clock was set back, so an answer never sorts before
+    its prompt. The store assigns it; an event not read from a log (a new one, or one from
+    another machine's export) has none that counts here. It is left out of equality: the same
+    event read from two logs is the same event.
+    """
 
     id: str
     at: datetime
@@ -106,6 +113,7 @@ class Event:
     action: Action
     duration_s: float | None = None
     detail: str = ""
+    seq: int | None = field(default=None, compare=False)
 
     @staticmethod
     def new(

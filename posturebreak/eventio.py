@@ -1,9 +1,12 @@
 """Events to and from JSON and CSV, for ``export`` and for merging logs from other machines.
 
 Pure: standard library only. The JSON form of an event is exactly
-``{"id", "at", "kind", "action", "duration_s", "detail"}`` with ``at`` an ISO-8601 UTC instant,
-``kind`` null for events that belong to no break, and ``duration_s`` null when there is none.
-CSV has the same columns in that order; an empty ``kind`` or ``duration_s`` cell means null.
+``{"id", "at", "kind", "action", "duration_s", "detail", "seq"}`` with ``at`` an ISO-8601 UTC
+instant, ``kind`` null for events that belong to no break, ``duration_s`` null when there is
+none, and ``seq`` the exporting log's sequence number (null for an event never stored).
+CSV has the same columns in that order; an empty ``kind``, ``duration_s`` or ``seq`` cell means
+null. Exports written before ``seq`` existed (no such field, or the six-column CSV header) still
+read. On import the numbers are informative only: the receiving log numbers events itself.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from datetime import datetime
 
 from posturebreak.domain import Action, BreakKind, Event, to_utc
 
-FIELDS = ("id", "at", "kind", "action", "duration_s", "detail")
+FIELDS = ("id", "at", "kind", "action", "duration_s", "detail", "seq")
+# What every record must have: exports from before the sequence number lack "seq".
+REQUIRED = FIELDS[:-1]
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
@@ -35,6 +40,7 @@ def event_to_dict(e: Event) -> dict[str, object]:
         "action": e.action.value,
         "duration_s": None if e.duration_s is None else float(e.duration_s),
         "detail": e.detail,
+        "seq": e.seq,
     }
 
 
@@ -75,6 +81,14 @@ def _parse_duration(value: object, where: str) -> float | None:
     return duration
 
 
+def _parse_seq(value: object, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _fail(where, f"'seq' must be a whole number from 1 up, or null, not {value!r}")
+    return value
+
+
 def event_from_dict(d: Mapping[str, object], where: str = "") -> Event:
     """The event ``d`` describes, validated strictly; ``ImportFormatError`` says what is wrong.
 
@@ -82,7 +96,7 @@ def event_from_dict(d: Mapping[str, object], where: str = "") -> Event:
     """
     if not isinstance(d, Mapping):
         raise _fail(where, f"expected an object with {', '.join(FIELDS)}, not {type(d).__name__}")
-    missing = [k for k in FIELDS if k not in d]
+    missing = [k for k in REQUIRED if k not in d]
     if missing:
         raise _fail(where, f"missing {', '.join(missing)}")
     extra = sorted(str(k) for k in d if k not in FIELDS)
@@ -116,6 +130,7 @@ def event_from_dict(d: Mapping[str, object], where: str = "") -> Event:
         action=Action(action_text),
         duration_s=_parse_duration(d["duration_s"], where),
         detail=detail,
+        seq=_parse_seq(d.get("seq"), where),
     )
 
 
@@ -125,7 +140,7 @@ def to_json(events: Iterable[Event]) -> str:
 
 
 def to_csv(events: Iterable[Event]) -> str:
-    """The events as CSV with the header ``id,at,kind,action,duration_s,detail``."""
+    """The events as CSV with the header ``id,at,kind,action,duration_s,detail,seq``."""
     out = io.StringIO()
     import csv  # export/import only, not the running app
 
@@ -153,6 +168,15 @@ def _parse_json(text: str, where: str) -> list[Event]:
     return [event_from_dict(item, _prefix(where, f"record {n}")) for n, item in enumerate(data, 1)]
 
 
+def _csv_seq(cell: str, where: str) -> int | None:
+    if cell == "":
+        return None
+    try:
+        return int(cell)
+    except ValueError:
+        raise _fail(where, f"'seq' must be a whole number or empty, not {cell!r}") from None
+
+
 def _csv_duration(cell: str, where: str) -> float | None:
     if cell == "":
         return None
@@ -167,8 +191,8 @@ def _parse_csv(text: str, where: str) -> list[Event]:
 
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        header = next(reader, [])
-        if tuple(h.strip() for h in header) != FIELDS:
+        header = tuple(h.strip() for h in next(reader, []))
+        if header not in (FIELDS, REQUIRED):
             first = text.splitlines()[0] if text.strip() else "(empty)"
             raise _fail(
                 where,
@@ -180,11 +204,13 @@ def _parse_csv(text: str, where: str) -> list[Event]:
             here = _prefix(where, f"line {reader.line_num}")
             if not row:
                 continue
-            if len(row) != len(FIELDS):
-                raise _fail(here, f"expected {len(FIELDS)} columns, found {len(row)}")
-            d: dict[str, object] = dict(zip(FIELDS, row, strict=True))
+            if len(row) != len(header):
+                raise _fail(here, f"expected {len(header)} columns, found {len(row)}")
+            d: dict[str, object] = dict(zip(header, row, strict=True))
             d["kind"] = row[2] or None
             d["duration_s"] = _csv_duration(row[4], here)
+            if len(row) > len(REQUIRED):
+                d["seq"] = _csv_seq(row[6], here)
             events.append(event_from_dict(d, here))
     except csv.Error as exc:
         raise _fail(_prefix(where, f"line {reader.line_num}"), f"bad CSV: {exc}") from None

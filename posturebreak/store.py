@@ -3,6 +3,9 @@
 WAL mode with ``synchronous=FULL``: each ``append`` is one committed transaction, so a crash or
 ``kill -9`` loses nothing that was acknowledged. Readers (the CLI) never block the writer.
 
+Every row carries a sequence number assigned at append; reads come back in that order (the
+order things happened on this machine), while time ranges filter on the event's own time.
+
 Thread rule: one ``EventStore`` is used by one thread at a time — the engine's. It may be opened
 on another thread (the composition root) and handed over, but never shared. Readers such as the
 CLI open their own ``EventStore`` on the same file.
@@ -55,11 +58,27 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             " WHERE action IN ('completed', 'ended_early', 'natural')"
         ),
     ),
+    # 5: the per-machine sequence number: the order events were appended in, which a wall clock
+    # set back cannot disturb. Existing rows are numbered by rowid, which is append order: the
+    # table only ever grows, and SQLite gives a new row the largest rowid so far plus one.
+    # The unique index serves ordered reads and the next number; the other, "the last event
+    # with this action" (step 3's question, now answered in append order).
+    (
+        "ALTER TABLE events ADD COLUMN seq INTEGER",
+        "UPDATE events SET seq = rowid",
+        "CREATE UNIQUE INDEX events_by_seq ON events (seq)",
+        "CREATE INDEX events_by_action_seq ON events (action, seq)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
-_SELECT = "SELECT id, at, kind, action, duration_s, detail FROM events"
-_INSERT = "INSERT INTO events (id, at, kind, action, duration_s, detail) VALUES (?, ?, ?, ?, ?, ?)"
+_SELECT = "SELECT id, at, kind, action, duration_s, detail, seq FROM events"
+# The number is taken inside the INSERT itself, so it is assigned in the same transaction (under
+# the write lock) as the row: two processes appending at once can never draw the same one.
+_INSERT = (
+    "INSERT INTO events (id, at, kind, action, duration_s, detail, seq)"
+    " VALUES (?, ?, ?, ?, ?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM events))"
+)
 # insight.to_buckets in SQL: per UTC quarter hour ("2026-11-21T09:15"), kind ('' for none),
 # action and the secondary flag; count and minutes moved as stats.moved_minutes counts them.
 _BUCKETS = (
@@ -86,7 +105,7 @@ _MAGIC = b"SQLite format 3\x00"
 # Logs up to this size (years of normal use) get a full structural check on open, in
 # milliseconds; bigger ones only the cheap checks, so opening stays interactive.
 _THOROUGH_MAX_BYTES = 32 * 1024 * 1024
-_LATEST = "ORDER BY at DESC, id DESC LIMIT 1"
+_LATEST = "ORDER BY seq DESC LIMIT 1"
 
 # SQLite primary result codes (sqlite3.SQLITE_* exists only from Python 3.11 on).
 _READONLY, _BUSY, _LOCKED, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 8, 5, 6, 10, 11, 13, 14, 26
@@ -249,6 +268,8 @@ def _probe(conn: sqlite3.Connection, *, thorough: bool) -> int:
             conn.execute("SELECT * FROM events ORDER BY rowid DESC LIMIT 1").fetchall()
             if version >= 2:
                 conn.execute("SELECT at FROM events ORDER BY at DESC LIMIT 1").fetchall()
+            if version >= 5:
+                conn.execute("SELECT seq FROM events ORDER BY seq DESC LIMIT 1").fetchall()
         if thorough:
             problem = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
             if problem != "ok":
@@ -301,8 +322,8 @@ def _move_aside(path: Path, reason: str) -> MovedAside:
     return MovedAside(original=path, moved_to=target, reason=reason)
 
 
-def _row_to_event(row: tuple[str, str, str | None, str, float | None, str]) -> Event:
-    event_id, at, kind, action, duration_s, detail = row
+def _row_to_event(row: tuple[str, str, str | None, str, float | None, str, int]) -> Event:
+    event_id, at, kind, action, duration_s, detail, seq = row
     try:
         return Event(
             id=event_id,
@@ -311,6 +332,7 @@ def _row_to_event(row: tuple[str, str, str | None, str, float | None, str]) -> E
             action=Action(action),
             duration_s=duration_s,
             detail=detail,
+            seq=seq,
         )
     except ValueError as exc:
         raise StoreError(
@@ -404,16 +426,25 @@ class EventStore:
         return cls(conn, where, busy_ms)
 
     def append(self, event: Event) -> None:
-        """Add ``event`` in one committed transaction; ``StoreError`` if it cannot be saved."""
+        """Add ``event`` in one committed transaction; ``StoreError`` if it cannot be saved.
+
+        The log gives it the next sequence number (any ``event.seq`` is ignored).
+        """
         try:
             self._conn.execute(_INSERT, _row(event))
-        except sqlite3.IntegrityError:
+        except sqlite3.IntegrityError as exc:
+            if "events.id" not in str(exc):
+                raise _translate(exc, self._where, "save an event", self._busy_ms) from None
             raise ValueError(f"event {event.id} is already in the log") from None
         except sqlite3.Error as exc:
             raise _translate(exc, self._where, "save an event", self._busy_ms) from None
 
     def merge(self, events: Iterable[Event]) -> int:
-        """Add the events whose id is not in the log yet, in one transaction; how many were new."""
+        """Add the events whose id is not in the log yet, in one transaction; how many were new.
+
+        The new ones get this log's next sequence numbers in the order given (an export's order,
+        for ``import``); the numbers they carried from another machine are ignored.
+        """
         rows = [_row(e) for e in events]
         try:
             self._conn.execute("BEGIN IMMEDIATE")
@@ -437,7 +468,10 @@ class EventStore:
         kinds: Collection[BreakKind] | None = None,
         actions: Collection[Action] | None = None,
     ) -> list[Event]:
-        """The matching events ordered by time then id; ``since`` inclusive, ``until`` exclusive."""
+        """The matching events in the order they were appended (by sequence number).
+
+        ``since`` (inclusive) and ``until`` (exclusive) filter by the time the event carries.
+        """
         return list(self.iter_events(since, until, kinds, actions))
 
     def iter_events(
@@ -467,7 +501,7 @@ class EventStore:
             clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
             params.extend(values)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"{_SELECT}{where} ORDER BY at, id"  # clauses hold only placeholders
+        sql = f"{_SELECT}{where} ORDER BY seq"  # clauses hold only placeholders
         try:
             cursor = self._conn.execute(sql, params)
             while batch := cursor.fetchmany(1000):
@@ -541,7 +575,7 @@ class EventStore:
             raise _translate(exc, self._where, "count events", self._busy_ms) from None
 
     def last_event(self, actions: Collection[Action] | None = None) -> Event | None:
-        """The latest event (by time, then id), optionally only among ``actions``."""
+        """The last event appended, optionally only among ``actions``."""
         try:
             if actions is None:
                 rows = self._conn.execute(_SELECT + " " + _LATEST).fetchall()
@@ -553,7 +587,7 @@ class EventStore:
             raise _translate(exc, self._where, "read events", self._busy_ms) from None
         if not rows:
             return None
-        return _row_to_event(max(rows, key=lambda r: (r[1], r[0])))
+        return _row_to_event(max(rows, key=lambda r: int(r[6])))
 
     def close(self) -> None:
         """Close the connection (a checkpoint folds the WAL back into the file)."""

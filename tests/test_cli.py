@@ -106,6 +106,7 @@ def test_log_json_has_the_agreed_shape(home, capsys):
             "action": "natural",
             "duration_s": 1800.0,
             "detail": "away",
+            "seq": 6,
         }
     ]
 
@@ -131,7 +132,7 @@ def test_export_csv_and_json(home, capsys, tmp_path):
     out = tmp_path / "all.csv"
     assert main(["export", "--format", "csv", "--out", str(out)]) == 0
     lines = out.read_text().splitlines()
-    assert lines[0] == "id,at,kind,action,duration_s,detail"
+    assert lines[0] == "id,at,kind,action,duration_s,detail,seq"
     assert len(lines) == len(events) + 1
     capsys.readouterr()
     assert main(["export", "--format", "json"]) == 0

@@ -40,6 +40,7 @@ _events = st.builds(
     action=st.sampled_from(Action),
     duration_s=st.none() | st.floats(min_value=0, allow_nan=False, allow_infinity=False),
     detail=st.text(st.characters(blacklist_categories=("Cs",)), max_size=40),
+    seq=st.none() | st.integers(min_value=1, max_value=2**63 - 1),
 )
 
 
@@ -51,12 +52,13 @@ def good(**changes: object) -> dict[str, object]:
         "action": "completed",
         "duration_s": 300.0,
         "detail": "",
+        "seq": 1,
     }
     return {**base, **changes}
 
 
 def test_the_json_form_is_exactly_the_documented_one():
-    e = Event(ID, T0, None, Action.PAUSED, None, "lunch")
+    e = Event(ID, T0, None, Action.PAUSED, None, "lunch", seq=42)
     assert event_to_dict(e) == {
         "id": ID,
         "at": "2026-11-21T09:30:00.000000+00:00",
@@ -64,28 +66,46 @@ def test_the_json_form_is_exactly_the_documented_one():
         "action": "paused",
         "duration_s": None,
         "detail": "lunch",
+        "seq": 42,
     }
     assert json.loads(to_json([e])) == [event_to_dict(e)]
     assert to_json([e]).startswith('[\n  {\n    "id"')
+    assert event_to_dict(Event(ID, T0, None, Action.PAUSED))["seq"] is None  # never stored
 
 
 def test_csv_has_the_documented_header_and_empty_cells_for_none():
     e = Event(ID, T0, None, Action.PAUSED, None, 'said "later", then left')
-    rows = list(csv.reader(io.StringIO(to_csv([e]), newline="")))
-    assert rows[0] == ["id", "at", "kind", "action", "duration_s", "detail"]
-    assert rows[1] == [ID, "2026-11-21T09:30:00.000000+00:00", "", "paused", "", e.detail]
+    numbered = Event(ID, T0, BreakKind.WALK, Action.SKIPPED, None, "", seq=7)
+    rows = list(csv.reader(io.StringIO(to_csv([e, numbered]), newline="")))
+    assert rows[0] == ["id", "at", "kind", "action", "duration_s", "detail", "seq"]
+    assert rows[1] == [ID, "2026-11-21T09:30:00.000000+00:00", "", "paused", "", e.detail, ""]
+    assert rows[2][2:] == ["walk", "skipped", "", "", "7"]
 
 
 @given(st.lists(_events, max_size=10))
 def test_json_round_trip(events):
     back = parse_events(to_json(events))
     assert back == events
+    assert [e.seq for e in back] == [e.seq for e in events]  # equality leaves seq out
     assert all(e.at.utcoffset() == timedelta(0) for e in back)
 
 
 @given(st.lists(_events, max_size=10))
 def test_csv_round_trip(events):
-    assert parse_events(to_csv(events)) == events
+    back = parse_events(to_csv(events))
+    assert back == events
+    assert [e.seq for e in back] == [e.seq for e in events]
+
+
+def test_exports_from_before_the_sequence_number_still_read():
+    old_json = json.dumps([{k: v for k, v in good().items() if k != "seq"}])
+    (e,) = parse_events(old_json)
+    assert (e.id, e.at, e.kind, e.action, e.seq) == (ID, T0, BreakKind.WALK, Action.COMPLETED, None)
+    old_csv = (
+        f"id,at,kind,action,duration_s,detail\n{ID},2026-11-21T09:30:00+00:00,walk,started,,\n"
+    )
+    (c,) = parse_events(old_csv)
+    assert (c.action, c.seq) == (Action.STARTED, None)
 
 
 def test_a_csv_from_a_spreadsheet_with_bom_and_no_trailing_newline_reads():
@@ -113,6 +133,7 @@ def test_empty_inputs_give_no_events_or_a_clear_error():
 
 
 HEADER = "id,at,kind,action,duration_s,detail\n"
+HEADER7 = "id,at,kind,action,duration_s,detail,seq\n"
 AT = "2026-11-21T09:30:00+00:00"
 SURROGATE = '{"id": "%s", "at": "%s", "kind": null, "action": "paused", "duration_s": null,'
 
@@ -133,6 +154,13 @@ SURROGATE = '{"id": "%s", "at": "%s", "kind": null, "action": "paused", "duratio
         (json.dumps([good(duration_s="5")]), r"'duration_s' must be a number or null"),
         (json.dumps([good(duration_s=True)]), r"'duration_s' must be a number or null"),
         (json.dumps([{"id": ID}]), r"record 1: missing at, kind, action, duration_s, detail$"),
+        (json.dumps([good(seq=0)]), r"record 1: 'seq' must be a whole number from 1 up"),
+        (json.dumps([good(seq=2.5)]), r"record 1: 'seq' must be a whole number from 1 up"),
+        (json.dumps([good(seq="3")]), r"record 1: 'seq' must be a whole number from 1 up"),
+        (json.dumps([good(seq=True)]), r"record 1: 'seq' must be a whole number from 1 up"),
+        (f"{HEADER7}{ID},{AT},stand,started,,,x\n", r"line 2: 'seq' must be a whole number or"),
+        (f"{HEADER7}{ID},{AT},stand,started,,,-4\n", r"line 2: 'seq' must be a whole number"),
+        (f"{HEADER7}{ID},{AT},stand,started,,\n", r"line 2: expected 7 columns, found 6$"),
         (json.dumps([good(extra=1)]), r"record 1: unknown field extra"),
         ("[" + SURROGATE % (ID, AT) + ' "detail": "\\ud800"}]', r"'detail' holds characters"),
         ("id;at;kind\n1;2;3\n", r"^x\.json: not a JSON list or a CSV with the header "),

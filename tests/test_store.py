@@ -24,6 +24,7 @@ from posturebreak.store import SCHEMA_VERSION, EventStore, MovedAside, StoreErro
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 11, 21, 9, 30, tzinfo=timezone.utc)
+KINDS = tuple(BreakKind)
 
 # The schema as it stood after each version, written out independently of the module so that a
 # changed (rather than appended) migration is caught. Version 0 is an empty file.
@@ -48,6 +49,20 @@ SCHEMA_AT[4] = [
         " WHERE action IN ('completed', 'ended_early', 'natural')"
     ),
 ]
+SCHEMA_AT[5] = [
+    *SCHEMA_AT[4],
+    "ALTER TABLE events ADD COLUMN seq INTEGER",
+    "CREATE UNIQUE INDEX events_by_seq ON events (seq)",
+    "CREATE INDEX events_by_action_seq ON events (action, seq)",
+]
+INDEXES = (
+    "events_by_at",
+    "events_by_kind_at",
+    "events_by_action_at",
+    "events_moved",
+    "events_by_seq",
+    "events_by_action_seq",
+)
 
 
 @pytest.fixture
@@ -107,29 +122,30 @@ def test_a_reopened_log_keeps_everything(db):
         assert again.count() == 5
 
 
-def test_filters_since_inclusive_until_exclusive_kinds_actions():
+def test_filters_since_inclusive_until_exclusive_kinds_actions_in_append_order():
     store = EventStore.memory()
     a = ev(0, BreakKind.STAND, Action.PROMPTED)
     b = ev(10, BreakKind.WALK, Action.STARTED)
     c = ev(20, None, Action.PAUSED)
     d = ev(30, BreakKind.WALK, Action.SKIPPED)
-    for e in (d, b, a, c):  # insertion order must not matter
+    for e in (d, b, a, c):  # the times say a, b, c, d; the log keeps the order of appending
         store.append(e)
-    assert store.events() == [a, b, c, d]
+    assert store.events() == [d, b, a, c]
+    assert [e.seq for e in store.events()] == [1, 2, 3, 4]
     assert store.events(since=b.at, until=d.at) == [b, c]
-    assert store.events(kinds={BreakKind.WALK}) == [b, d]
+    assert store.events(kinds={BreakKind.WALK}) == [d, b]
     assert store.events(actions=[Action.PAUSED, Action.PROMPTED]) == [a, c]
     assert store.events(kinds={BreakKind.WALK}, actions={Action.SKIPPED}) == [d]
     assert store.events(kinds=()) == []
     local = timezone(timedelta(hours=-5))
-    assert store.events(since=b.at.astimezone(local)) == [b, c, d]
+    assert store.events(since=b.at.astimezone(local)) == [d, b, c]
 
 
-def test_events_at_the_same_instant_are_ordered_by_id():
+def test_events_at_the_same_instant_keep_the_order_they_were_merged_in():
     store = EventStore.memory()
     same = [Event(str(uuid.uuid4()), T0, BreakKind.STAND, Action.PROMPTED) for _ in range(20)]
     store.merge(same)
-    assert store.events() == sorted(same, key=lambda e: e.id)
+    assert [e.id for e in store.events()] == [e.id for e in same]
 
 
 def test_iter_events_streams_a_big_log_in_order():
@@ -137,11 +153,13 @@ def test_iter_events_streams_a_big_log_in_order():
     many = [ev(i / 10) for i in range(2500)]
     assert store.merge(reversed(many)) == 2500
     streamed = store.iter_events(kinds=[BreakKind.STAND])
-    assert next(streamed) == many[0]
-    assert [many[0], *streamed] == many
+    assert next(streamed) == many[-1]
+    rest = list(streamed)
+    assert [many[-1], *rest] == many[::-1]  # past the first batch of 1000, still in order
+    assert [e.seq for e in rest] == list(range(2, 2501))
 
 
-def test_count_and_last_event():
+def test_count_and_last_event_is_the_last_appended():
     store = EventStore.memory()
     assert store.count() == 0
     assert store.last_event() is None
@@ -151,9 +169,43 @@ def test_count_and_last_event():
     for e in (later, first, snooze):
         store.append(e)
     assert store.count() == 3
-    assert store.last_event() == later
-    assert store.last_event([Action.SNOOZED, Action.SKIPPED]) == snooze
+    assert store.last_event() == snooze
+    assert store.last_event([Action.PROMPTED]) == first  # appended after `later`
+    assert store.last_event([Action.SNOOZED, Action.PROMPTED]) == snooze
     assert store.last_event([Action.SKIPPED]) is None
+
+
+def test_an_answer_logged_after_the_clock_went_back_still_follows_its_prompt(db):
+    # The prompt at 09:30; then the wall clock is set back 20 minutes (NTP, a hand-set clock)
+    # before the answer comes: its time is 09:11, but it happened after the prompt.
+    prompt = ev(0, BreakKind.WALK, Action.PROMPTED)
+    started = ev(-19, BreakKind.WALK, Action.STARTED, duration_s=300)
+    done = ev(-14, BreakKind.WALK, Action.COMPLETED, duration_s=300)
+    with open_store(db) as store:
+        for e in (prompt, started, done):
+            store.append(e)
+    with open_store(db) as store:
+        assert store.events() == [prompt, started, done]
+        assert list(store.iter_events(kinds={BreakKind.WALK})) == [prompt, started, done]
+        assert store.events(since=done.at) == [prompt, done]  # `since` still reads the time
+        assert store.last_event() == done
+        assert store.last_event([Action.PROMPTED, Action.COMPLETED]) == done
+        seqs = [e.seq for e in store.events()]
+    assert seqs == sorted(seqs)
+    assert len(set(seqs)) == 3
+
+
+def test_merged_events_are_numbered_after_the_log_in_the_order_given():
+    store = EventStore.memory()
+    here = [ev(60), ev(61)]
+    for e in here:
+        store.append(e)
+    other = [ev(5, detail="b1"), ev(1, detail="b2"), ev(3, detail="b3")]  # their clock, their order
+    foreign = [Event(e.id, e.at, e.kind, e.action, e.duration_s, e.detail, seq=900) for e in other]
+    assert store.merge([*foreign, here[0]]) == 3
+    back = store.events()
+    assert [e.detail for e in back] == ["", "", "b1", "b2", "b3"]
+    assert [e.seq for e in back] == [1, 2, 3, 4, 5]  # local numbers, not the other machine's
 
 
 def test_merge_adds_only_new_events_and_twice_adds_nothing():
@@ -196,7 +248,9 @@ _events = st.builds(
 def test_any_events_round_trip_through_the_store(events):
     store = EventStore.memory()
     assert store.merge(events) == len(events)
-    assert store.events() == sorted(events, key=lambda e: (e.at, e.id))
+    back = store.events()
+    assert back == events
+    assert [e.seq for e in back] == list(range(1, len(events) + 1))
 
 
 # --- migrations and schema versions -------------------------------------------------------------
@@ -209,7 +263,8 @@ def make_db(path: Path, version: int) -> None:
         conn.execute(statement)
     if version >= 1:
         conn.execute(
-            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO events (id, at, kind, action, duration_s, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
             (
                 "0b6f1a4e-6c1e-4d4e-9c39-8f5f0d3c1a01",
                 "2026-11-21T09:30:00.000000+00:00",
@@ -219,6 +274,8 @@ def make_db(path: Path, version: int) -> None:
                 "old",
             ),
         )
+    if version >= 5:
+        conn.execute("UPDATE events SET seq = 1")
     conn.execute(f"PRAGMA user_version = {version}")
     conn.commit()
     conn.close()
@@ -244,10 +301,7 @@ def test_an_empty_file_becomes_a_log(db):
     with open_store(db) as store:
         store.append(ev(0))
         assert store.count() == 1
-    assert schema_of(db) == {("table", "events")} | {
-        ("index", n)
-        for n in ("events_by_at", "events_by_kind_at", "events_by_action_at", "events_moved")
-    }
+    assert schema_of(db) == {("table", "events")} | {("index", n) for n in INDEXES}
 
 
 @pytest.mark.parametrize("version", range(SCHEMA_VERSION))
@@ -267,6 +321,70 @@ def test_every_older_schema_is_migrated_and_keeps_its_events(db, tmp_path, versi
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     conn.close()
+
+
+def a_version_4_log(path: Path) -> list[tuple[object, ...]]:
+    """A log as posturebreak wrote it before sequence numbers: every action, clock jumps."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    for statement in SCHEMA_AT[4]:
+        conn.execute(statement)
+    rows: list[tuple[object, ...]] = []
+    for n, action in enumerate(Action):
+        kind = (
+            None if action in (Action.PAUSED, Action.RESUMED, Action.PLAN_RESET) else KINDS[n % 3]
+        )
+        # Times that wander back and forth, as a clock set back and forth leaves them.
+        at = T0 + timedelta(minutes=(7 * n) % 11 - 5, microseconds=n)
+        duration = 60.0 * n if action in (Action.COMPLETED, Action.NATURAL) else None
+        rows.append(
+            (
+                str(uuid.uuid4()),
+                at.isoformat(timespec="microseconds"),
+                None if kind is None else kind.value,
+                action.value,
+                duration,
+                f"row {n}",
+            )
+        )
+    conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
+    conn.execute("PRAGMA user_version = 4")
+    conn.commit()
+    conn.close()
+    return rows
+
+
+def test_a_version_4_log_gets_sequence_numbers_in_the_order_it_was_written(db):
+    rows = a_version_4_log(db)
+    assert [r[1] for r in rows] != sorted(r[1] for r in rows)  # time order is not append order
+    with open_store(db) as store:
+        back = store.events()
+        store.append(ev(100, detail="new"))
+        newest = store.last_event()
+    assert [e.id for e in back] == [r[0] for r in rows]
+    assert {e.action for e in back} == set(Action)
+    seqs = [e.seq for e in back]
+    assert all(isinstance(n, int) for n in seqs)
+    assert seqs == sorted(seqs)
+    assert len(set(seqs)) == len(rows)
+    assert newest is not None
+    assert newest.detail == "new"
+    assert newest.seq == max(n for n in seqs if n is not None) + 1
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        kept = conn.execute(
+            "SELECT id, at, kind, action, duration_s, detail FROM events ORDER BY rowid"
+        ).fetchall()
+        plan = " ".join(
+            str(r[-1])
+            for r in conn.execute("EXPLAIN QUERY PLAN SELECT id FROM events ORDER BY seq")
+        )
+    finally:
+        conn.close()
+    assert kept[: len(rows)] == rows  # the data is untouched
+    assert "events_by_seq" in plan  # ordered reads come from the index, no sorting
+    assert "TEMP B-TREE" not in plan
 
 
 def test_a_log_from_a_newer_version_is_refused_and_left_alone(db):
@@ -366,12 +484,14 @@ def test_a_cut_short_log_whose_newest_pages_are_in_its_wal_is_moved_aside_untouc
             "prompted",
             None,
             "x" * 200,
+            i + 1,
         )
         for i in range(2000)
     ]
-    conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows[:1990])
+    insert = "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)"
+    conn.executemany(insert, rows[:1990])
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows[1990:])
+    conn.executemany(insert, rows[1990:])
     db.parent.mkdir(parents=True)
     data = src.read_bytes()
     db.write_bytes(data[: len(data) // 2])
