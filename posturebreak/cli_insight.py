@@ -246,7 +246,7 @@ def build_report(
         headline=headline,
         subline=status.headline() if settings.walking_plan.enabled else "Walking plan is off.",
         goal_minutes=float(settings.goal.daily_minutes),
-        bars=tuple(DayBar(o.day, o.minutes) for o in outcomes),
+        bars=tuple(DayBar.of(o) for o in outcomes),
         heat=heat,
         heat_last=min(last, today),
         plan=_plan_series(status, settings, min(last, today)),
@@ -258,7 +258,9 @@ def _plan_events(store: EventStore | None, now: datetime) -> list[Event]:
     if store is None:
         return []
     walks = store.iter_events(now - walkplan.HISTORY, now, {BreakKind.WALK}, walkplan.RELEVANT)
-    return [*walks, *store.iter_events(None, now, None, {Action.PLAN_RESET})]
+    resets = store.iter_events(None, now, None, {Action.PLAN_RESET})
+    # One stream in the log's order (each read is in it already): what happened first comes first.
+    return sorted([*walks, *resets], key=lambda e: e.seq or 0)
 
 
 def _plan_status(

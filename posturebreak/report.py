@@ -2,29 +2,33 @@
 
 ``ReportData`` holds every figure the picture shows, already worked out (see
 ``cli_insight``); ``render`` only draws. Layout: the headline in words at the top; a bar per
-day stacked by outcome with the daily goal as a dashed line; below, a 12-week calendar
-heatmap of goal minutes and the walking plan's target week by week. Colours are the
-Okabe-Ito palette, which people with any common colour-vision deficiency can tell apart.
-Everything is laid out in logical pixels and drawn at ``SCALE`` (2x) for HiDPI screens.
-Pillow is imported inside functions, so importing this module costs nothing.
+day of the minutes moved, stacked by how they were moved, with the daily goal as a dashed line;
+under each day, how many breaks were skipped and missed (counts: they moved no minutes, so they
+have no place on a minutes axis); below, a 12-week calendar heatmap of goal minutes and the
+walking plan's target week by week. Colours are the Okabe-Ito palette, which people with any
+common colour-vision deficiency can tell apart; skipped and missed also differ in shape.
+Everything is laid out in logical pixels and drawn at ``SCALE`` (2x) for HiDPI screens
+(``canvas``). Pillow is imported inside functions, so importing this module costs nothing.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from posturebreak.insight import Outcome
+from posturebreak.canvas import Box, Canvas
+from posturebreak.insight import DayOutcomes, Outcome
 
 if TYPE_CHECKING:
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image
+
+__all__ = ["Box", "DayBar", "ReportData", "render", "save"]
 
 SCALE = 2
-WIDTH, HEIGHT = 960, 830
+WIDTH, HEIGHT = 960, 850
 
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO: Mapping[str, tuple[int, int, int]] = {
@@ -44,14 +48,8 @@ OUTCOME_COLOURS: Mapping[Outcome, tuple[int, int, int]] = {
     Outcome.SKIPPED: OKABE_ITO["orange"],
     Outcome.MISSED: OKABE_ITO["vermillion"],
 }
-# Bottom to top: what was moved first, what was left on the table above it.
-STACK_ORDER = (
-    Outcome.TAKEN,
-    Outcome.SNOOZED_TAKEN,
-    Outcome.NATURAL,
-    Outcome.SKIPPED,
-    Outcome.MISSED,
-)
+# The outcomes that move minutes, bottom to top: the only ones a bar is made of.
+STACK_ORDER = (Outcome.TAKEN, Outcome.SNOOZED_TAKEN, Outcome.NATURAL)
 PLAN_COLOUR = OKABE_ITO["reddish_purple"]
 GOAL_COLOUR = OKABE_ITO["black"]
 HEAT_COLOUR = OKABE_ITO["bluish_green"]
@@ -61,16 +59,47 @@ GRID = (228, 228, 228)
 PAPER = (255, 255, 255)
 EMPTY_CELL = (236, 238, 240)
 
-# The bar panel, in logical pixels.
-BARS_LEFT, BARS_RIGHT, BARS_TOP, BARS_BOTTOM = 78, WIDTH - 40, 142, 420
+# The bar panel, in logical pixels (the right margin holds the goal's label), and the two count
+# rows (skipped, missed) under its days; then the heatmap and the plan side by side.
+BARS_LEFT, BARS_RIGHT, BARS_TOP, BARS_BOTTOM = 78, WIDTH - 92, 142, 420
+HEAT_LEFT, HEAT_TOP = 78, 612
+COUNT_ROWS = ((Outcome.SKIPPED, BARS_BOTTOM + 52.0), (Outcome.MISSED, BARS_BOTTOM + 70.0))
 
 
 @dataclass(frozen=True)
 class DayBar:
-    """One day's bar: minutes per outcome (skipped/missed weigh what could have been moved)."""
+    """One day: the minutes moved, by how (the bar), and the breaks skipped and missed (counts).
+
+    ``minutes`` holds only the outcomes of ``STACK_ORDER``; a skipped or missed break moved
+    nothing, so it is counted, never given minutes.
+    """
 
     day: date
     minutes: Mapping[Outcome, float]
+    skipped: int = 0
+    missed: int = 0
+
+    def __post_init__(self) -> None:
+        """Refuse minutes for an outcome that moves none, and negative figures."""
+        stray = sorted(o.value for o in self.minutes if o not in STACK_ORDER)
+        if stray:
+            raise ValueError(f"{self.day}: {', '.join(stray)} moved no minutes; count them")
+        if self.skipped < 0 or self.missed < 0 or any(m < 0 for m in self.minutes.values()):
+            raise ValueError(f"{self.day}: negative figures")
+
+    @classmethod
+    def of(cls, outcomes: DayOutcomes) -> DayBar:
+        """The bar of one day's outcomes: its minutes moved, and its skipped and missed counts."""
+        return cls(
+            outcomes.day,
+            {o: outcomes.minutes[o] for o in STACK_ORDER},
+            skipped=outcomes.counts[Outcome.SKIPPED],
+            missed=outcomes.counts[Outcome.MISSED],
+        )
+
+    def count(self, outcome: Outcome) -> int:
+        """How many breaks ended ``outcome`` (``SKIPPED`` or ``MISSED``) that day."""
+        return {Outcome.SKIPPED: self.skipped, Outcome.MISSED: self.missed}[outcome]
 
 
 @dataclass(frozen=True)
@@ -86,16 +115,6 @@ class ReportData:
     heat_last: date
     plan: tuple[tuple[date, float], ...]
     plan_cap: float
-
-
-@dataclass(frozen=True)
-class Box:
-    """A rectangle in logical pixels, ``y0`` at the top."""
-
-    x0: float
-    y0: float
-    x1: float
-    y1: float
 
 
 def bar_scale(data: ReportData) -> float:
@@ -143,92 +162,15 @@ def goal_y(data: ReportData) -> float:
 # --- drawing -----------------------------------------------------------------------------------
 
 
-class _Canvas:
-    """ImageDraw in logical pixels: every coordinate is multiplied by ``SCALE``."""
-
-    def __init__(self) -> None:
-        from PIL import Image, ImageDraw
-
-        self.image: Image.Image = Image.new("RGB", (WIDTH * SCALE, HEIGHT * SCALE), PAPER)
-        self.draw: ImageDraw.ImageDraw = ImageDraw.Draw(self.image)
-        self._fonts: dict[tuple[int, bool], ImageFont.FreeTypeFont | ImageFont.ImageFont] = {}
-
-    def font(
-        self, size: int, *, bold: bool = False
-    ) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-        key = (size, bold)
-        if key not in self._fonts:
-            self._fonts[key] = _load_font(size * SCALE, bold=bold)
-        return self._fonts[key]
-
-    def rect(self, box: Box, fill: tuple[int, int, int]) -> None:
-        s = SCALE
-        # Integer edges (no anti-aliasing): neighbouring segments meet without a seam.
-        self.draw.rectangle(
-            (round(box.x0 * s), round(box.y0 * s), round(box.x1 * s) - 1, round(box.y1 * s) - 1),
-            fill=fill,
-        )
-
-    def line(
-        self, points: Sequence[tuple[float, float]], fill: tuple[int, int, int], width: float = 1
-    ) -> None:
-        self.draw.line(
-            [(x * SCALE, y * SCALE) for x, y in points], fill=fill, width=round(width * SCALE)
-        )
-
-    def text(
-        self,
-        xy: tuple[float, float],
-        text: str,
-        size: int,
-        fill: tuple[int, int, int] = INK,
-        *,
-        bold: bool = False,
-        anchor: str = "la",
-    ) -> None:
-        self.draw.text(
-            (xy[0] * SCALE, xy[1] * SCALE),
-            text,
-            fill=fill,
-            font=self.font(size, bold=bold),
-            anchor=anchor,
-        )
-
-    def text_width(self, text: str, size: int, *, bold: bool = False) -> float:
-        return self.draw.textlength(text, font=self.font(size, bold=bold)) / SCALE
-
-    def vertical_text(self, centre: tuple[float, float], text: str, size: int) -> None:
-        from PIL import Image, ImageDraw
-
-        font = self.font(size)
-        left, top, right, bottom = font.getbbox(text)
-        label = Image.new("RGB", (int(right - left) + 4, int(bottom - top) + 4), PAPER)
-        ImageDraw.Draw(label).text((2 - left, 2 - top), text, fill=MUTED, font=font)
-        turned = label.rotate(90, expand=True)
-        x = round(centre[0] * SCALE - turned.width / 2)
-        y = round(centre[1] * SCALE - turned.height / 2)
-        self.image.paste(turned, (x, y))
-
-
-def _load_font(px: int, *, bold: bool) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    from PIL import ImageFont
-
-    names = ("DejaVuSans-Bold.ttf",) if bold else ("DejaVuSans.ttf",)
-    for name in (*names, "Arial Bold.ttf" if bold else "Arial.ttf", "arial.ttf"):
-        with contextlib.suppress(OSError):  # not installed here: try the next one
-            return ImageFont.truetype(name, px)
-    return ImageFont.load_default(px)
-
-
 def render(data: ReportData) -> Image.Image:
     """The report as an RGB image, ``WIDTH`` x ``HEIGHT`` logical pixels at ``SCALE``."""
-    c = _Canvas()
-    c.text((32, 26), data.title, 22, bold=True)
-    c.text((32, 62), data.headline, 15)
+    c = Canvas(WIDTH, HEIGHT, SCALE, PAPER)
+    c.text((32, 26), data.title, 22, INK, bold=True)
+    c.text((32, 62), data.headline, 15, INK)
     c.text((32, 88), data.subline, 13, MUTED)
     _draw_bars(c, data)
-    _draw_heatmap(c, data, left=78, top=590)
-    _draw_plan(c, data, Box(600, 590, WIDTH - 40, 770))
+    _draw_heatmap(c, data, left=HEAT_LEFT, top=HEAT_TOP)
+    _draw_plan(c, data, Box(600, HEAT_TOP, WIDTH - 40, HEAT_TOP + 180))
     return c.image
 
 
@@ -238,7 +180,7 @@ def save(data: ReportData, path: str) -> None:
     image.save(path, format="PNG", dpi=(72 * SCALE, 72 * SCALE), optimize=True)
 
 
-def _draw_bars(c: _Canvas, data: ReportData) -> None:
+def _draw_bars(c: Canvas, data: ReportData) -> None:
     top_minutes = bar_scale(data)
     step = _tick_step(top_minutes)
     per_minute = (BARS_BOTTOM - BARS_TOP) / top_minutes
@@ -247,7 +189,9 @@ def _draw_bars(c: _Canvas, data: ReportData) -> None:
         y = BARS_BOTTOM - i * step * per_minute
         c.line([(BARS_LEFT, y), (BARS_RIGHT, y)], GRID if i else MUTED, 1)
         c.text((BARS_LEFT - 8, y), f"{int(i * step)}", 11, MUTED, anchor="rm")
-    c.vertical_text((BARS_LEFT - 48, (BARS_TOP + BARS_BOTTOM) / 2), "Minutes moved per day", 11)
+    c.vertical_text(
+        (BARS_LEFT - 48, (BARS_TOP + BARS_BOTTOM) / 2), "Minutes moved per day", 11, MUTED
+    )
     boxes = bar_boxes(data)
     n = max(1, len(data.bars))
     slot = (BARS_RIGHT - BARS_LEFT) / n
@@ -263,28 +207,63 @@ def _draw_bars(c: _Canvas, data: ReportData) -> None:
         else:
             c.text((x, BARS_BOTTOM + 8), f"{bar.day:%a}", 12, INK, anchor="ma")
             c.text((x, BARS_BOTTOM + 24), f"{bar.day:%d %b}", 10, MUTED, anchor="ma")
-    c.text(((BARS_LEFT + BARS_RIGHT) / 2, BARS_BOTTOM + 42), "Day", 11, MUTED, anchor="ma")
+    _draw_counts(c, data)
     gy = goal_y(data)
     x = float(BARS_LEFT)
     while x < BARS_RIGHT:  # dashed, so the bars behind it stay readable
         c.line([(x, gy), (min(x + 8, BARS_RIGHT), gy)], GOAL_COLOUR, 1.5)
         x += 13
-    label = f"Daily goal {data.goal_minutes:.0f} min"
-    width = c.text_width(label, 11, bold=True)
-    # On a white tab at the right end, so a tall bar there cannot hide it.
-    c.rect(Box(BARS_RIGHT - width - 8, gy - 19, BARS_RIGHT, gy - 2), PAPER)
-    c.text((BARS_RIGHT - 4, gy - 5), label, 11, GOAL_COLOUR, bold=True, anchor="rd")
-    _draw_legend(c, top=BARS_BOTTOM + 68)
+    # In the right margin, level with the line: no bar can hide it, and it hides no bar.
+    c.text((BARS_RIGHT + 8, gy - 1), "Goal", 11, GOAL_COLOUR, bold=True, anchor="ld")
+    c.text((BARS_RIGHT + 8, gy + 2), f"{data.goal_minutes:.0f} min", 10, GOAL_COLOUR, anchor="la")
+    _draw_legend(c, top=BARS_BOTTOM + 98)
 
 
-def _draw_legend(c: _Canvas, top: float) -> None:
+def _marker(c: Canvas, outcome: Outcome, centre: tuple[float, float]) -> None:
+    """Skipped: an orange triangle; missed: a vermillion cross (shape and colour both differ)."""
+    x, y = centre
+    r = 4.5
+    colour = OUTCOME_COLOURS[outcome]
+    if outcome is Outcome.SKIPPED:
+        c.polygon([(x - r, y + r * 0.8), (x + r, y + r * 0.8), (x, y - r)], colour)
+        return
+    for dx in (-r, r):
+        c.line([(x - dx, y - r), (x + dx, y + r)], colour, 2.2)
+
+
+def _draw_counts(c: Canvas, data: ReportData) -> None:
+    """Under each day, how many breaks were skipped and missed: a marker and the number."""
+    n = max(1, len(data.bars))
+    slot = (BARS_RIGHT - BARS_LEFT) / n
+    size = 10 if n > 7 else 11
+    c.line([(BARS_LEFT, BARS_BOTTOM + 40), (BARS_RIGHT, BARS_BOTTOM + 40)], GRID, 1)
+    for outcome, y in COUNT_ROWS:
+        c.text((BARS_LEFT - 8, y), outcome.label, 10, MUTED, anchor="rm")
+        for i, bar in enumerate(data.bars):
+            count = bar.count(outcome)
+            if not count:
+                continue
+            label = str(count)
+            width = 9 + 2 + c.text_width(label, size)
+            x = BARS_LEFT + slot * (i + 0.5) - width / 2
+            _marker(c, outcome, (x + 4.5, y))
+            c.text((x + 11, y), label, size, INK, anchor="lm")
+
+
+def _draw_legend(c: Canvas, top: float) -> None:
     x = float(BARS_LEFT)
     for outcome in STACK_ORDER:
         c.rect(Box(x, top, x + 12, top + 12), OUTCOME_COLOURS[outcome])
         c.text((x + 18, top + 6), outcome.label, 12, INK, anchor="lm")
-        x += 18 + c.text_width(outcome.label, 12) + 26
+        x += 18 + c.text_width(outcome.label, 12) + 24
     c.line([(x, top + 6), (x + 22, top + 6)], GOAL_COLOUR, 1.5)
     c.text((x + 28, top + 6), "Goal", 12, INK, anchor="lm")
+    x += 28 + c.text_width("Goal", 12) + 36
+    for outcome in (Outcome.SKIPPED, Outcome.MISSED):
+        _marker(c, outcome, (x + 5, top + 6))
+        c.text((x + 15, top + 6), outcome.label, 12, INK, anchor="lm")
+        x += 15 + c.text_width(outcome.label, 12) + 14
+    c.text((x, top + 6), "breaks per day (a count, not minutes)", 12, MUTED, anchor="lm")
 
 
 def heat_colour(minutes: float, goal: float) -> tuple[int, int, int]:
@@ -303,42 +282,57 @@ def heat_colour(minutes: float, goal: float) -> tuple[int, int, int]:
 CELL, GAP = 22, 4
 
 
+def _first_monday(heat_last: date) -> date:
+    return heat_last - timedelta(days=heat_last.weekday(), weeks=11)
+
+
+def month_labels(heat_last: date) -> tuple[tuple[int, date], ...]:
+    """``(column, 1st of the month)`` for every month with a day in the heatmap, left to right.
+
+    A month's name sits over the column of its first Monday, or over the column of its first
+    day shown when no Monday of it is (a month that ends early in the first week or begins in
+    the last). Two names are therefore always at least a column apart.
+    """
+    first_monday = _first_monday(heat_last)
+    columns: dict[date, int] = {}
+    for n in range((heat_last - first_monday).days + 1):
+        day = first_monday + timedelta(days=n)
+        month = day.replace(day=1)
+        if month not in columns or (day.weekday() == 0 and day.day <= 7):
+            columns[month] = n // 7
+    return tuple(sorted((col, month) for month, col in columns.items()))
+
+
 def heat_cell(data: ReportData, day: date, left: float, top: float) -> Box:
     """Where ``day``'s cell sits in the heatmap (columns are weeks, rows Monday to Sunday)."""
-    last_monday = data.heat_last - timedelta(days=data.heat_last.weekday())
-    first_monday = last_monday - timedelta(weeks=11)
-    col = (day - first_monday).days // 7
+    col = (day - _first_monday(data.heat_last)).days // 7
     row = day.weekday()
     x = left + col * (CELL + GAP)
     y = top + row * (CELL + GAP)
     return Box(x, y, x + CELL, y + CELL)
 
 
-def _draw_heatmap(c: _Canvas, data: ReportData, left: float, top: float) -> None:
-    c.text((32, top - 42), "Last 12 weeks", 15, bold=True)
+def _draw_heatmap(c: Canvas, data: ReportData, left: float, top: float) -> None:
+    c.text((32, top - 42), "Last 12 weeks", 15, INK, bold=True)
     c.text(
         (32 + c.text_width("Last 12 weeks", 15, bold=True) + 10, top - 40),
         "minutes moved per day against the goal",
         12,
         MUTED,
     )
-    last_monday = data.heat_last - timedelta(days=data.heat_last.weekday())
-    first_monday = last_monday - timedelta(weeks=11)
+    first_monday = _first_monday(data.heat_last)
     for row, name in enumerate(("Mon", "", "Wed", "", "Fri", "", "Sun")):
         if name:
             c.text((left - 8, top + row * (CELL + GAP) + CELL / 2), name, 10, MUTED, anchor="rm")
-    previous_month, previous_col = 0, -9
+    for col, month in month_labels(data.heat_last):
+        c.text((left + col * (CELL + GAP), top - 6), f"{month:%b}", 10, MUTED, anchor="ld")
     for week in range(12):
         monday = first_monday + timedelta(weeks=week)
-        if monday.month != previous_month and week - previous_col >= 3:
-            x = left + week * (CELL + GAP)
-            c.text((x, top - 6), f"{monday:%b}", 10, MUTED, anchor="ld")
-            previous_month, previous_col = monday.month, week
         for d in range(7):
             day = monday + timedelta(days=d)
             box = heat_cell(data, day, left, top)
             if day > data.heat_last:
-                c.draw.rectangle(_scaled(box), outline=GRID, width=SCALE)
+                c.outline(box, GRID)
                 continue
             c.rect(box, heat_colour(data.heat.get(day, 0.0), data.goal_minutes))
     key_top = top + 7 * (CELL + GAP) + 8
@@ -353,14 +347,9 @@ def _draw_heatmap(c: _Canvas, data: ReportData, left: float, top: float) -> None
     c.text((x + 3, key_top + 6), "goal met", 10, MUTED, anchor="lm")
 
 
-def _scaled(box: Box) -> tuple[int, int, int, int]:
-    s = SCALE
-    return (round(box.x0 * s), round(box.y0 * s), round(box.x1 * s) - 1, round(box.y1 * s) - 1)
-
-
-def _draw_plan(c: _Canvas, data: ReportData, area: Box) -> None:
+def _draw_plan(c: Canvas, data: ReportData, area: Box) -> None:
     left, top, right, bottom = area.x0, area.y0, area.x1, area.y1
-    c.text((left - 40, top - 42), "Walking plan", 15, bold=True)
+    c.text((left - 40, top - 42), "Walking plan", 15, INK, bold=True)
     c.text(
         (left - 40 + c.text_width("Walking plan", 15, bold=True) + 10, top - 40),
         "walk length, week by week",
@@ -376,7 +365,7 @@ def _draw_plan(c: _Canvas, data: ReportData, area: Box) -> None:
         y = bottom - i * step * per_minute
         c.line([(left, y), (right, y)], GRID if i else MUTED, 1)
         c.text((left - 6, y), f"{int(i * step)}", 10, MUTED, anchor="rm")
-    c.vertical_text((left - 30, (top + bottom) / 2), "Minutes", 10)
+    c.vertical_text((left - 30, (top + bottom) / 2), "Minutes", 10, MUTED)
     if not points:
         c.text(((left + right) / 2, (top + bottom) / 2), "No walks yet", 12, MUTED, anchor="mm")
         return
@@ -393,16 +382,7 @@ def _draw_plan(c: _Canvas, data: ReportData, area: Box) -> None:
         steps.append((x + slot / 2 if i == n - 1 else x, y))
     c.line(steps, PLAN_COLOUR, 2.5)
     for i, ((monday, _m), (x, y)) in enumerate(zip(points, xy, strict=True)):
-        r = 3.5
-        c.draw.ellipse(
-            (
-                round((x - r) * SCALE),
-                round((y - r) * SCALE),
-                round((x + r) * SCALE),
-                round((y + r) * SCALE),
-            ),
-            fill=PLAN_COLOUR,
-        )
+        c.dot((x, y), 3.5, PLAN_COLOUR)
         if n <= 6 or i % 2 == (n - 1) % 2:
             c.text((x, bottom + 6), f"{monday:%d %b}", 9, MUTED, anchor="ma")
     c.text(((left + right) / 2, bottom + 22), "Week starting", 10, MUTED, anchor="ma")
