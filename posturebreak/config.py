@@ -253,23 +253,39 @@ def _weekday(value: object) -> int:
     raise _ExpectedError("expected one of: " + ", ".join(WEEKDAYS))
 
 
+_RANGE_HINT = (
+    'expected a range like "09:00-12:30" (24-hour clock; "22:00-06:00" runs past midnight,'
+    ' "00:00-24:00" is all day)'
+)
+
+
 def _time_range(value: object) -> TimeRange:
     match = _RANGE.fullmatch(value) if isinstance(value, str) else None
-    hint = 'expected a range like "09:00-12:30" (24-hour clock, start before end)'
     if match is None:
-        raise _ExpectedError(hint)
+        raise _ExpectedError(_RANGE_HINT)
     h1, m1, h2, m2 = (int(g) for g in match.groups())
-    if max(h1, h2) > 23 or max(m1, m2) > 59:
-        raise _ExpectedError(hint)
-    if (h1, m1) >= (h2, m2):
-        raise _ExpectedError(hint + "; a range cannot cross midnight")
-    return TimeRange(time(h1, m1), time(h2, m2))
+    if h1 > 23 or h2 > 24 or max(m1, m2) > 59 or (h2 == 24 and m2 != 0):
+        raise _ExpectedError(_RANGE_HINT)
+    if (h1, m1) == (h2 % 24, m2) and h2 != 24:
+        raise _ExpectedError('start and end are the same; for all day write "00:00-24:00"')
+    return TimeRange(time(h1, m1), time(h2 % 24, m2))
+
+
+def _minutes(r: TimeRange) -> tuple[int, int]:
+    start, end = r.offsets
+    return int(start.total_seconds()) // 60, int(end.total_seconds()) // 60
+
+
+def _overlap(a: TimeRange, b: TimeRange) -> bool:
+    """Whether two daily ranges share a minute on any day (a night reaches into the next one)."""
+    (s1, e1), (s2, e2) = _minutes(a), _minutes(b)
+    return any(s1 < e2 + shift and s2 + shift < e1 for shift in (-1440, 0, 1440))
 
 
 def _hours(value: object) -> tuple[TimeRange, ...]:
     ranges = sorted(_list(_time_range, 1, 24)(value), key=lambda r: r.start)
-    for first, second in itertools.pairwise(ranges):
-        if second.start < first.end:
+    for first, second in itertools.combinations(ranges, 2):
+        if _overlap(first, second):
             raise _ExpectedError(f"ranges {first} and {second} overlap; make them separate")
     return tuple(ranges)
 

@@ -38,7 +38,14 @@ def _toml(value: object) -> str:
 SECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "schedule": (
         ("workdays", "Days with reminders: any of mon, tue, wed, thu, fri, sat, sun."),
-        ("hours", 'Working hours in local time, "HH:MM-HH:MM"; reminders run only inside them.'),
+        (
+            "hours",
+            (
+                'Working hours in local time, "HH:MM-HH:MM"; reminders run only inside them.'
+                ' "00:00-24:00" is all day; "22:00-06:00" is a night, counted for the day it'
+                " starts."
+            ),
+        ),
     ),
     "breaks": (),
     "prompt": (

@@ -4,6 +4,9 @@ Big logs are read as *buckets*: events counted per UTC quarter hour, kind, actio
 they are secondary (a prompt that returns after a snooze, a skip made for a pause or ahead of
 time). Every real time zone's offset is a whole number of quarter hours, so each bucket falls
 inside one local hour and one local day, and figures from buckets equal figures from events.
+Days are working days (``hours.work_day``): a night shift's hours after midnight count for
+the day it started. A bucket counts for the day its start belongs to, so a night ending off
+a quarter hour (06:10) gives the whole boundary quarter to the night.
 ``store.EventStore.buckets`` computes the same buckets in SQL; ``to_buckets`` does it here.
 """
 
@@ -15,9 +18,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from types import MappingProxyType
 
-from posturebreak import stats
+from posturebreak import hours, stats
 from posturebreak.domain import Action, BreakKind, Event
-from posturebreak.settings import Settings
+from posturebreak.settings import Schedule, Settings
 
 QUARTER = timedelta(minutes=15)
 # A pattern needs this many prompts at one hour before we dare to say anything about it.
@@ -34,20 +37,40 @@ class Period(enum.Enum):
     MONTH = "month"
 
 
-def month_bounds(day: date, tz: tzinfo | None) -> tuple[datetime, datetime]:
-    """The 1st 00:00 to the next month's 1st 00:00 of the month holding ``day``."""
+def month_bounds(
+    day: date, tz: tzinfo | None, schedule: Schedule | None = None
+) -> tuple[datetime, datetime]:
+    """The 1st 00:00 to the next month's 1st 00:00 of the month holding ``day``.
+
+    Given the ``schedule``, working days make the month (``stats.day_bounds``).
+    """
     first = day.replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
-    return stats.day_bounds(first, tz)[0], stats.day_bounds(following, tz)[0]
+    return stats.day_bounds(first, tz, schedule)[0], stats.day_bounds(following, tz, schedule)[0]
 
 
-def period_bounds(period: Period, day: date, tz: tzinfo | None) -> tuple[datetime, datetime]:
-    """The local day, Monday-to-Sunday week or calendar month holding ``day``."""
+def period_bounds(
+    period: Period, day: date, tz: tzinfo | None, schedule: Schedule | None = None
+) -> tuple[datetime, datetime]:
+    """The local day, Monday-to-Sunday week or calendar month holding ``day``.
+
+    Given the ``schedule``, made of working days: a night counts for the day it started.
+    """
     if period is Period.WEEK:
-        return stats.week_bounds(day, tz)
+        return stats.week_bounds(day, tz, schedule)
     if period is Period.MONTH:
-        return month_bounds(day, tz)
-    return stats.day_bounds(day, tz)
+        return month_bounds(day, tz, schedule)
+    return stats.day_bounds(day, tz, schedule)
+
+
+def span_days(
+    start: datetime, end: datetime, schedule: Schedule, tz: tzinfo | None
+) -> tuple[date, date]:
+    """The first and the last working day of ``[start, end)`` (``hours.work_day``)."""
+    return (
+        hours.work_day(schedule, start, tz),
+        hours.work_day(schedule, end - timedelta(microseconds=1), tz),
+    )
 
 
 # --- buckets -----------------------------------------------------------------------------------
@@ -119,19 +142,29 @@ def summarize(buckets: Iterable[Bucket], start: datetime, end: datetime) -> stat
     return stats.Summary(start, end, MappingProxyType(by_kind))
 
 
-def daily_minutes(buckets: Iterable[Bucket], tz: tzinfo | None) -> dict[date, float]:
-    """Minutes moved per local day (only days with movement appear)."""
-    return minutes_by_day(((b.start, b.minutes) for b in buckets), tz)
+def daily_minutes(
+    buckets: Iterable[Bucket], tz: tzinfo | None, schedule: Schedule | None = None
+) -> dict[date, float]:
+    """Minutes moved per working day (only days with movement appear); see ``minutes_by_day``."""
+    return minutes_by_day(((b.start, b.minutes) for b in buckets), tz, schedule)
 
 
 def minutes_by_day(
-    quarters: Iterable[tuple[datetime, float]], tz: tzinfo | None
+    quarters: Iterable[tuple[datetime, float]],
+    tz: tzinfo | None,
+    schedule: Schedule | None = None,
 ) -> dict[date, float]:
-    """Minutes per local day from (quarter hour, minutes) pairs; days without any left out."""
+    """Minutes per working day from (quarter hour, minutes) pairs; days without any left out.
+
+    A quarter hour counts for the working day its start belongs to (``hours.work_day``), so a
+    night's movement after midnight counts for the day the night started. Without a
+    ``schedule`` (or with one that has no nights) the days are local calendar days.
+    """
+    day_of = hours.work_day_finder(schedule or Schedule(), tz)
     out: dict[date, float] = {}
     for start, minutes in quarters:
         if minutes:
-            day = start.astimezone(tz).date()
+            day = day_of(start)
             out[day] = out.get(day, 0.0) + minutes
     return out
 
@@ -293,7 +326,7 @@ class DayOutcomes:
 def day_outcomes(
     events: Iterable[Event], first: date, last: date, tz: tzinfo | None, settings: Settings
 ) -> tuple[DayOutcomes, ...]:
-    """Each day from ``first`` to ``last``: breaks by outcome (events in time order).
+    """Each working day from ``first`` to ``last``: breaks by outcome (events in time order).
 
     Skipped and missed breaks weigh the configured length of their kind: the minutes the
     person could have moved, so the bar shows what was left on the table.
@@ -301,6 +334,7 @@ def day_outcomes(
     counts: dict[date, dict[Outcome, int]] = {}
     mins: dict[date, dict[Outcome, float]] = {}
     snoozed: set[BreakKind] = set()
+    day_of = hours.work_day_finder(settings.schedule, tz)
     for e in events:
         if e.kind is None:
             continue
@@ -311,7 +345,7 @@ def day_outcomes(
         if outcome is None:
             continue
         snoozed.discard(e.kind)
-        day = e.at.astimezone(tz).date()
+        day = day_of(e.at)
         if not first <= day <= last:
             continue
         weight = stats.moved_minutes(e)

@@ -7,7 +7,7 @@ settings produce (including the covering of smaller breaks by bigger ones).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from posturebreak import hours
 from posturebreak.commands import StartBreak
@@ -30,10 +30,13 @@ class PlannedBreak:
 def plan_day(
     settings: Settings, day: date, tz: tzinfo | None, walk_target: timedelta | None = None
 ) -> list[PlannedBreak]:
-    """The reminders of ``day`` if every break is started when it is prompted."""
+    """The reminders of working day ``day`` if every break is started when it is prompted.
+
+    A night that starts on ``day`` is planned to its end the next morning; the morning hours
+    of a night that started the day before belong to that day's plan.
+    """
     ctx = Context(settings, tz, walk_target)
-    start = hours.local_instant(day, time(0), tz)
-    end = hours.local_instant(day + timedelta(days=1), time(0), tz)
+    start, end = hours.work_day_bounds(settings.schedule, day, tz)
     state = initial_state(start)
     now = start
     out: list[PlannedBreak] = []

@@ -17,26 +17,79 @@ from posturebreak.domain import BreakKind
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+MIDNIGHT = time(0)
+DAY = timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class TimeRange:
-    """A daily stretch of working time in local time, ``start`` < ``end``."""
+    """A daily stretch of working time in local wall-clock time, from ``start`` to ``end``.
+
+    An ``end`` at or before ``start`` is on the next day: ``22:00-06:00`` is a night shift,
+    and an ``end`` of 00:00 is the midnight closing the day, written ``24:00``
+    (``09:00-24:00``; ``00:00-24:00`` is the whole day). A night belongs to the day it
+    starts on. Any other ``start == end`` is refused: it does not say which is meant.
+    """
 
     start: time
     end: time
 
+    def __post_init__(self) -> None:
+        if self.start == self.end and self.start != MIDNIGHT:
+            raise ValueError(f"{self}: start equals end; the whole day is 00:00-24:00")
+
+    @property
+    def offsets(self) -> tuple[timedelta, timedelta]:
+        """Start and end as wall-clock time since the start day's midnight (end up to 48 h)."""
+        start = _since_midnight(self.start)
+        end = _since_midnight(self.end)
+        return start, end + DAY if end <= start else end
+
+    @property
+    def length(self) -> timedelta:
+        """The nominal length on the wall clock (a DST change makes the real one differ)."""
+        start, end = self.offsets
+        return end - start
+
+    @property
+    def ends_next_day(self) -> bool:
+        """Whether ``end`` is on the day after ``start`` (a night, or 24:00)."""
+        return self.end <= self.start
+
+    @property
+    def crosses_midnight(self) -> bool:
+        """Whether the range holds time of the next day (a night, not one ending at 24:00)."""
+        return self.offsets[1] > DAY
+
     def __str__(self) -> str:
-        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+        end = "24:00" if self.end == MIDNIGHT else f"{self.end:%H:%M}"
+        return f"{self.start:%H:%M}-{end}"
+
+
+def _since_midnight(at: time) -> timedelta:
+    return timedelta(
+        hours=at.hour, minutes=at.minute, seconds=at.second, microseconds=at.microsecond
+    )
 
 
 @dataclass(frozen=True)
 class Schedule:
-    """When the timers run: working days (0 = Monday) and the day's working ranges."""
+    """When the timers run: working days (0 = Monday) and the day's working ranges.
+
+    A range that runs past midnight belongs to the working day it starts on: a Friday night
+    runs into Saturday morning even when Saturday is not a working day.
+    """
 
     workdays: frozenset[int] = frozenset({0, 1, 2, 3, 4})
     hours: tuple[TimeRange, ...] = (
         TimeRange(time(9, 0), time(12, 30)),
         TimeRange(time(13, 30), time(17, 30)),
     )
+
+    @property
+    def nights(self) -> tuple[TimeRange, ...]:
+        """The ranges that run into the next day (at most one in a valid schedule)."""
+        return tuple(r for r in self.hours if r.crosses_midnight)
 
 
 @dataclass(frozen=True)

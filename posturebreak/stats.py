@@ -14,6 +14,7 @@ from types import MappingProxyType
 
 from posturebreak import hours
 from posturebreak.domain import Action, BreakKind, Event
+from posturebreak.settings import Schedule
 from posturebreak.today import is_first_prompt
 
 # An absence of two hours is not two hours of movement: count at most this much of it.
@@ -108,18 +109,30 @@ def summarize(events: Iterable[Event], start: datetime, end: datetime) -> Summar
     return Summary(start, end, MappingProxyType(by_kind))
 
 
-def day_bounds(day: date, tz: tzinfo | None) -> tuple[datetime, datetime]:
-    """Local midnight to local midnight (23 or 25 h long across a DST change)."""
+def day_bounds(
+    day: date, tz: tzinfo | None, schedule: Schedule | None = None
+) -> tuple[datetime, datetime]:
+    """Local midnight to local midnight (23 or 25 h long across a DST change).
+
+    Given the ``schedule``, the working day instead (``hours.work_day_bounds``): a night
+    shift's hours after midnight belong to the day it started.
+    """
+    if schedule is not None:
+        return hours.work_day_bounds(schedule, day, tz)
     return (
         hours.local_instant(day, time(0), tz),
         hours.local_instant(day + timedelta(days=1), time(0), tz),
     )
 
 
-def week_bounds(day: date, tz: tzinfo | None) -> tuple[datetime, datetime]:
-    """Monday 00:00 to the next Monday 00:00 of the week holding ``day``."""
+def week_bounds(
+    day: date, tz: tzinfo | None, schedule: Schedule | None = None
+) -> tuple[datetime, datetime]:
+    """Monday 00:00 to the next Monday 00:00 of the week holding ``day`` (see ``day_bounds``)."""
     monday = day - timedelta(days=day.weekday())
-    return day_bounds(monday, tz)[0], day_bounds(monday + timedelta(days=7), tz)[0]
+    return day_bounds(monday, tz, schedule)[0], day_bounds(
+        monday + timedelta(days=7), tz, schedule
+    )[0]
 
 
 def summary_json(s: Summary) -> dict[str, object]:
@@ -137,13 +150,18 @@ def summary_json(s: Summary) -> dict[str, object]:
     }
 
 
-def summary_text(s: Summary) -> str:
-    """The figures as a small table for the terminal."""
-    start = s.start.astimezone()
-    end = (s.end - timedelta(microseconds=1)).astimezone()
-    span = (
-        f"{start:%a %d %b %Y}" if start.date() == end.date() else f"{start:%d %b} - {end:%d %b %Y}"
-    )
+def summary_text(s: Summary, schedule: Schedule | None = None, tz: tzinfo | None = None) -> str:
+    """The figures as a small table for the terminal, headed by the days they cover.
+
+    Given the ``schedule``, the days are working days: a Monday's night ends on Tuesday
+    morning and is still headed "Mon".
+    """
+    last = s.end - timedelta(microseconds=1)
+    if schedule is None:
+        start, end = s.start.astimezone(tz).date(), last.astimezone(tz).date()
+    else:
+        start, end = hours.work_day(schedule, s.start, tz), hours.work_day(schedule, last, tz)
+    span = f"{start:%a %d %b %Y}" if start == end else f"{start:%d %b} - {end:%d %b %Y}"
     head = "         prompted  done natural snoozed skipped missed    min"
     lines = [span, head]
     for kind, f in s.by_kind.items():

@@ -1,10 +1,11 @@
 """The progressive walking plan, reconstructed from the log alone. Pure.
 
 The walk starts at the configured duration. After each finished week (Monday to Sunday,
-local time) in which at least ``grow_at`` of the walk prompts were taken, it grows by
+local working days) in which at least ``grow_at`` of the walk prompts were taken, it grows by
 ``step`` up to ``cap``; after a week below ``ease_below`` it eases back one step (never
 below the start); otherwise, or in a week with no walk prompts, it holds. A ``plan_reset``
-event starts the plan again from the configured duration.
+event starts the plan again from the configured duration. Weeks are made of working days
+(``hours.work_day``): the walks of a Sunday night after midnight belong to that week.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
 from posturebreak.domain import Action, BreakKind, Event, humanize
+from posturebreak.hours import work_day_finder
 from posturebreak.settings import Settings
-from posturebreak.stats import week_bounds
 from posturebreak.today import is_first_prompt
 
 # The events the plan reads (the app loads only these at start-up).
@@ -72,12 +73,17 @@ def _next(settings: Settings, target: timedelta, week: tuple[int, int]) -> timed
     return target
 
 
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
 def current_target(
     settings: Settings, events: Iterable[Event], now: datetime, tz: tzinfo | None
 ) -> PlanStatus:
     """The plan's state at ``now`` from the walk events (any order) and plan resets."""
     start = settings.rule(BreakKind.WALK).duration
-    this_monday = week_bounds(now.astimezone(tz).date(), tz)[0].date()
+    day_of = work_day_finder(settings.schedule, tz)
+    this_monday = _monday(day_of(now))
     ordered = sorted(events, key=lambda e: e.at)
     resets = [e.at for e in ordered if e.action is Action.PLAN_RESET and e.at <= now]
     since = resets[-1] if resets else None
@@ -85,7 +91,7 @@ def current_target(
     for e in ordered:
         if e.kind is not BreakKind.WALK or (since is not None and e.at < since):
             continue
-        monday = week_bounds(e.at.astimezone(tz).date(), tz)[0].date()
+        monday = _monday(day_of(e.at))
         if monday >= this_monday:
             continue
         c = counts.setdefault(monday, [0, 0])

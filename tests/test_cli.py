@@ -64,7 +64,7 @@ def test_config_path_and_check(home, capsys):
         '[prompt]\nmax_snoozes = "lots"\n',
         '[breaks.stand]\nevery = "1m"\nduration = "5m"\n',
         "[sleepy]\nx = 1\n",
-        '[schedule]\nhours = ["17:00-09:00"]\n',
+        '[schedule]\nhours = ["17:00-17:00"]\n',
         '[schedule]\nworkdays = ["funday"]\n',
         "\x00\x01binary",
     ],

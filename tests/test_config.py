@@ -209,6 +209,25 @@ def test_adjacent_working_ranges_do_not_overlap():
     assert [str(r) for r in got.schedule.hours] == ["09:00-13:00", "13:00-17:00"]
 
 
+def test_all_day_ends_at_24_00_and_a_night_runs_past_midnight():
+    got = parse_settings('[schedule]\nhours = ["00:00-24:00"]\n').schedule.hours
+    assert got == (TimeRange(time(0), time(0)),)
+    assert got[0].length == timedelta(hours=24)
+    assert str(got[0]) == "00:00-24:00"
+    night = parse_settings('[schedule]\nhours = ["06:00-08:00", "22:00-06:00"]\n').schedule
+    assert [str(r) for r in night.hours] == ["06:00-08:00", "22:00-06:00"]
+    assert [str(r) for r in night.nights] == ["22:00-06:00"]
+    assert night.nights[0].length == timedelta(hours=8)
+    evening = parse_settings('[schedule]\nhours = ["18:00-24:00", "00:00-02:00"]\n').schedule
+    assert [str(r) for r in evening.hours] == ["00:00-02:00", "18:00-24:00"]
+    assert evening.nights == ()  # 24:00 ends the day; it does not run into the next one
+
+
+def test_a_range_that_is_no_range_is_refused_when_built_in_code():
+    with pytest.raises(ValueError, match="00:00-24:00"):
+        TimeRange(time(10), time(10))
+
+
 def test_a_byte_order_mark_from_a_windows_editor_is_accepted(tmp_path):
     path = tmp_path / "config.toml"
     path.write_bytes(b"\xef\xbb\xbf[goal]\ndaily_minutes = 60\n")
@@ -267,9 +286,15 @@ BAD = [
     ("[schedule]\nworkdays = []", "[schedule] workdays", "[]", "1 to 7"),
     ('[schedule]\nhours = ["9-17"]', "[schedule] hours", "'9-17'", "09:00-12:30"),
     ('[schedule]\nhours = ["09:00-25:00"]', "[schedule] hours", "25:00", "24-hour"),
-    ('[schedule]\nhours = ["17:00-09:00"]', "[schedule] hours", "17:00-09:00", "midnight"),
-    ('[schedule]\nhours = ["10:00-10:00"]', "[schedule] hours", "10:00-10:00", "start before"),
+    ('[schedule]\nhours = ["10:00-10:00"]', "[schedule] hours", "10:00-10:00", '"00:00-24:00"'),
+    ('[schedule]\nhours = ["00:00-00:00"]', "[schedule] hours", "00:00-00:00", "for all day"),
+    ('[schedule]\nhours = ["09:00-24:30"]', "[schedule] hours", "24:30", "24-hour"),
+    ('[schedule]\nhours = ["24:00-06:00"]', "[schedule] hours", "24:00-06:00", "24-hour"),
     ('[schedule]\nhours = ["09:00-12:00", "11:30-13:00"]', "[schedule] hours", "11:30", "overlap"),
+    ('[schedule]\nhours = ["22:00-06:00", "05:00-07:00"]', "[schedule] hours", "05:00", "overlap"),
+    ('[schedule]\nhours = ["22:00-06:00", "22:00-06:00"]', "[schedule] hours", "22:00", "overlap"),
+    ('[schedule]\nhours = ["00:00-24:00", "12:00-13:00"]', "[schedule] hours", "24:00", "overlap"),
+    ('[schedule]\nhours = ["23:00-01:00", "00:30-02:00"]', "[schedule] hours", "00:30", "overlap"),
     ("[schedule]\nhours = []", "[schedule] hours", "[]", "1 to 24"),
     ("[walking_plan]\ngrow_at = 1.5", "[walking_plan] grow_at", "1.5", "at most 1"),
     ("[walking_plan]\ngrow_at = 0", "[walking_plan] grow_at", "0", "greater than 0"),
@@ -563,13 +588,23 @@ def rules(draw: st.DrawFn, kind: BreakKind) -> BreakRule:
 
 
 @st.composite
-def valid_settings(draw: st.DrawFn) -> Settings:
+def daily_ranges(draw: st.DrawFn) -> tuple[TimeRange, ...]:
+    """Non-overlapping ranges: some end at 24:00, and (rotated) the last may run past midnight."""
+    if draw(st.integers(0, 9)) == 0:
+        return (TimeRange(time(0), time(0)),)
     points = draw(st.lists(st.integers(0, 24 * 60 - 1), min_size=2, max_size=8, unique=True))
     points = sorted(points)[: len(points) // 2 * 2]
-    hours = tuple(
+    if draw(st.booleans()):
+        points = points[1:] + points[:1]  # pairs (p1, p2), ..., (p_last, p0): a night
+    return tuple(
         TimeRange(time(*divmod(a, 60)), time(*divmod(b, 60)))
         for a, b in zip(points[::2], points[1::2], strict=True)
     )
+
+
+@st.composite
+def valid_settings(draw: st.DrawFn) -> Settings:
+    hours = draw(daily_ranges())
     breaks = {k: draw(rules(k)) for k in BreakKind}
     if not any(r.enabled for r in breaks.values()):
         breaks[BreakKind.STAND] = BreakRule(BreakKind.STAND, m(30), m(1))

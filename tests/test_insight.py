@@ -11,7 +11,7 @@ import pytest
 from posturebreak import insight, stats, walkplan
 from posturebreak.domain import Action, BreakKind, Event
 from posturebreak.insight import Outcome, Period
-from posturebreak.settings import GoalSettings, Settings, WalkingPlan
+from posturebreak.settings import GoalSettings, Schedule, Settings, WalkingPlan
 from posturebreak.store import EventStore
 from tests.sim import BERLIN, at
 
@@ -54,7 +54,7 @@ def test_a_week_across_the_dst_change_counts_every_local_day():
     assert s.by_kind[STRETCH].skipped == 1
     assert s.total.minutes == pytest.approx(11.0)
     assert s == stats.summarize(events, start, end)
-    sunday = insight.daily_minutes(insight.to_buckets(events), BERLIN)
+    sunday = insight.daily_minutes(insight.to_buckets(events), BERLIN, Schedule())
     assert sunday == {date(2026, 10, 19): 1.0, date(2026, 10, 25): 10.0}
 
 
@@ -123,7 +123,7 @@ def test_events_from_two_machines_add_up_and_a_half_hour_zone_keeps_its_days():
     store.merge(laptop)
     buckets = store.buckets()
     # 23:50 in Kolkata is 18:20 UTC: a UTC-hour grouping would have put it on the next day.
-    assert insight.daily_minutes(buckets, KOLKATA) == {date(2026, 11, 23): 15.0}
+    assert insight.daily_minutes(buckets, KOLKATA, Schedule()) == {date(2026, 11, 23): 15.0}
     start, end = stats.day_bounds(date(2026, 11, 23), BERLIN)
     s = insight.summarize(buckets, start, end)
     assert s.by_kind[WALK].completed == 1
