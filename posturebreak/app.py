@@ -18,10 +18,11 @@ from datetime import datetime, timedelta
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from posturebreak import config, paths
+from posturebreak import config, paths, unfinished
+from posturebreak.cards import remembered_exercises
 from posturebreak.clock import SystemClock
 from posturebreak.domain import Action, BreakKind
-from posturebreak.engine import Engine, Message, Quit, remembered_exercises
+from posturebreak.engine import Engine, Message, Quit
 from posturebreak.exercises import ExerciseLibrary, LibraryError
 from posturebreak.policy_state import Context
 from posturebreak.settings import Settings
@@ -115,6 +116,11 @@ def _run_locked(
     with store:
         clock = SystemClock()
         now = clock.now()
+        # A prompt or break left open by a crash or kill -9 gets its one outcome now.
+        for event in unfinished.closing_events(
+            unfinished.tail(store), settings.prompt.timeout, now
+        ):
+            store.append(event)
         plan_now = walk_plan(settings, store, now)
         ctx = Context(
             settings,
@@ -123,7 +129,7 @@ def _run_locked(
             plan_now.headline() if plan_now else "",
         )
         recent = store.events(since=now - ROTATION_MEMORY)
-        today = TodayCounter(None, recent)
+        today = TodayCounter(None, recent, settings.schedule)
         try:
             library: ExerciseLibrary | None = ExerciseLibrary.load()
         except LibraryError as exc:

@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from posturebreak import policy, protocol
+from posturebreak.cards import CardChooser
 from posturebreak.clock import Clock
 from posturebreak.commands import Command
-from posturebreak.domain import Action, BreakKind, Event
+from posturebreak.domain import BreakKind, Event
 from posturebreak.effects import (
     ArmWakeup,
     BeginBreak,
@@ -32,7 +33,7 @@ from posturebreak.effects import (
     StatusView,
     UpdateStatus,
 )
-from posturebreak.exercises import Exercise, ExerciseLibrary, next_exercise
+from posturebreak.exercises import Exercise, ExerciseLibrary
 from posturebreak.policy_state import Context, Observation, PolicyState, initial_state
 from posturebreak.today import TodayCounter
 
@@ -67,6 +68,10 @@ class PresencePort(Protocol):
 
     def hold(self) -> str:
         """Why prompts should wait right now (fullscreen, meeting, ...), or ``""``."""
+        ...
+
+    def locked(self) -> bool:
+        """Whether the screen was locked at the last ``idle()`` (away, even under a hold)."""
         ...
 
 
@@ -145,7 +150,7 @@ class Query:
 
 @dataclass(frozen=True)
 class Quit:
-    """Stop the loop."""
+    """Stop the loop; an open prompt or a running break is closed with its outcome first."""
 
     reply: Reply | None = None
 
@@ -181,10 +186,7 @@ class Engine:
         self._unsaved: list[Event] = []
         self._presence = presence
         self._today = today if today is not None else TodayCounter(ctx.tz)
-        self._library = library
-        self._shown: dict[BreakKind, list[str]] = {
-            k: list((shown or {}).get(k, [])) for k in BreakKind
-        }
+        self._cards = CardChooser(library, shown)
         self._on_quit = on_quit
         self._queue: queue.Queue[Message] = queue.Queue()
         self._state: PolicyState = initial_state(clock.now())
@@ -244,29 +246,56 @@ class Engine:
         while True:
             msg = self._queue.get()
             if isinstance(msg, Quit):
-                if msg.reply is not None:
-                    msg.reply.set({"ok": True, "message": "posturebreak is quitting."})
+                self._quit(msg)
                 if self._on_quit is not None:
                     self._on_quit()
                 return
-            if isinstance(msg, Query):
-                self._step(None)
-                msg.reply.set({"ok": True, "status": self._status_json()})
-                continue
-            command = msg.command if isinstance(msg, Do) else None
-            fx = self._step(command)
-            if isinstance(msg, Do) and msg.reply is not None:
-                rejected = [e.reason for e in fx if isinstance(e, Rejected)]
-                if rejected:
-                    msg.reply.set({"ok": False, "error": rejected[0]})
-                else:
-                    msg.reply.set(
-                        {
-                            "ok": True,
-                            "message": protocol.describe(command),
-                            "status": self._status_json(),
-                        }
-                    )
+            self._handle(msg)
+
+    def run_pending(self) -> None:
+        """Step once, process the messages already queued, and return.
+
+        For driving the engine step by step (tests, tools): unlike :meth:`run` it does not
+        wait for ``Quit``, so an open prompt stays open for the next call.
+        """
+        self._step(None)
+        while True:
+            try:
+                msg = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(msg, Quit):
+                self._quit(msg)
+                return
+            self._handle(msg)
+
+    def _quit(self, msg: Quit) -> None:
+        """Close what is open (one outcome for each prompt and break), then answer."""
+        self._state, fx = policy.stop(self._state, self.ctx, self._clock.now())
+        self._carry_all(fx)
+        if msg.reply is not None:
+            msg.reply.set({"ok": True, "message": "posturebreak is quitting."})
+
+    def _handle(self, msg: Tick | Do | Query) -> None:
+        """One message of the loop (all but ``Quit``)."""
+        if isinstance(msg, Query):
+            self._step(None)
+            msg.reply.set({"ok": True, "status": self._status_json()})
+            return
+        command = msg.command if isinstance(msg, Do) else None
+        fx = self._step(command)
+        if isinstance(msg, Do) and msg.reply is not None:
+            rejected = [e.reason for e in fx if isinstance(e, Rejected)]
+            if rejected:
+                msg.reply.set({"ok": False, "error": rejected[0]})
+            else:
+                msg.reply.set(
+                    {
+                        "ok": True,
+                        "message": protocol.describe(command, self.ctx, self.view),
+                        "status": self._status_json(),
+                    }
+                )
 
     def _status_json(self) -> dict[str, object]:
         if self.view is None:  # only before the first step
@@ -289,39 +318,29 @@ class Engine:
         jump = timedelta(seconds=jump_s) if abs(jump_s) > JUMP_THRESHOLD_S else timedelta(0)
         if jump:
             log.info("wall clock moved by %+.0f s", jump_s)
-        idle = self._presence.idle() if self._presence is not None else None
-        hold = self._presence.hold() if self._presence is not None else ""
+        presence = self._presence
+        idle = presence.idle() if presence is not None else None
+        hold = presence.hold() if presence is not None else ""
+        locked = presence.locked() if presence is not None else False
         return Observation(
-            now=now, idle=idle, asleep=timedelta(seconds=asleep_s), jump=jump, hold=hold
+            now=now,
+            idle=idle,
+            asleep=timedelta(seconds=asleep_s),
+            jump=jump,
+            hold=hold,
+            locked=locked,
         )
 
     def _step(self, command: Command | None) -> list[Effect]:
         obs = self._observe()
         self._state, fx = policy.step(self._state, self.ctx, obs, command)
-        cards = self._choose_cards(fx)
-        for effect in fx:
-            self._carry_out(effect, cards)
+        self._carry_all(fx)
         return fx
 
-    def _choose_cards(self, fx: list[Effect]) -> dict[BreakKind, Exercise]:
-        """Pick the exercise for a prompt or break, and note it in the logged event."""
-        cards: dict[BreakKind, Exercise] = {}
-        if self._library is None:
-            return cards
+    def _carry_all(self, fx: list[Effect]) -> None:
+        cards = self._cards.choose(fx)
         for i, effect in enumerate(fx):
-            kind = effect.kind if isinstance(effect, ShowPrompt | BeginBreak) else None
-            if kind is None or kind in cards:
-                continue
-            card = next_exercise(self._library, kind, self._shown[kind])
-            cards[kind] = card
-            self._shown[kind].append(card.id)
-            for j in range(i - 1, -1, -1):
-                prev = fx[j]
-                if isinstance(prev, Record) and prev.event.kind is kind:
-                    detail = "; ".join(p for p in (prev.event.detail, f"exercise={card.id}") if p)
-                    fx[j] = Record(replace(prev.event, detail=detail))
-                    break
-        return cards
+            self._carry_out(effect, cards.get(i))
 
     def _save(self, event: Event) -> None:
         self._unsaved.append(event)
@@ -338,16 +357,16 @@ class Engine:
         if was_failing:
             log.info("the log is writable again; saved the waiting events")
 
-    def _carry_out(self, effect: Effect, cards: Mapping[BreakKind, Exercise]) -> None:
+    def _carry_out(self, effect: Effect, card: Exercise | None) -> None:
         if isinstance(effect, Record):
             self._save(effect.event)
             self._today.add(effect.event)
         elif isinstance(effect, ShowPrompt):
-            self._front.show_prompt(effect, cards.get(effect.kind))
+            self._front.show_prompt(effect, card)
         elif isinstance(effect, ClosePrompt):
             self._front.close_prompt(effect.reason)
         elif isinstance(effect, BeginBreak):
-            self._front.begin_break(effect, cards.get(effect.kind))
+            self._front.begin_break(effect, card)
         elif isinstance(effect, EndBreak):
             self._front.end_break(effect)
         elif isinstance(effect, Notify):
@@ -368,16 +387,3 @@ def _unsaved_note(count: int) -> Notify:
         "posturebreak cannot write its log",
         f"{count} event(s) are waiting to be saved; reminders go on. Free some disk space.",
     )
-
-
-def remembered_exercises(events: list[Event]) -> dict[BreakKind, list[str]]:
-    """The exercise ids shown so far per kind, oldest first, from the log's details."""
-    shown: dict[BreakKind, list[str]] = {k: [] for k in BreakKind}
-    for e in events:
-        if e.kind is None or e.action not in {Action.PROMPTED, Action.STARTED}:
-            continue
-        for part in e.detail.split(";"):
-            key, _, value = part.strip().partition("=")
-            if key == "exercise" and value:
-                shown[e.kind].append(value)
-    return shown

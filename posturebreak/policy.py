@@ -5,7 +5,7 @@ Pure and clock-free: time arrives as ``observation.now``. One step first lets ti
 expire, a due break is prompted), then applies the person's command, then asks for the
 next wake-up and a status redraw.
 
-Rules (DESIGN §1, issue #2):
+Rules:
 - timers count desk time only: inside working hours, present, not paused, not on a break;
 - a bigger break covers the smaller ones (walk > stretch > stand) and restarts their timers;
 - one prompt at a time; every prompt ends in exactly one outcome
@@ -20,31 +20,18 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from posturebreak import hours
-from posturebreak.commands import (
-    Command,
-    FinishBreak,
-    PauseFor,
-    PauseUntil,
-    PauseUntilTomorrow,
-    Resume,
-    Skip,
-    Snooze,
-    StartBreak,
-    TakeBreak,
-)
-from posturebreak.domain import Action, BreakKind, Event, humanize
+from posturebreak.commands import Command
+from posturebreak.domain import Action, BreakKind, humanize
 from posturebreak.effects import (
     ArmWakeup,
-    BeginBreak,
     ClosePrompt,
     Effect,
     EndBreak,
     Notify,
-    Record,
-    Rejected,
     ShowPrompt,
     UpdateStatus,
 )
+from posturebreak.policy_commands import MAX_PAUSE, QUIT, apply, covered, record, stop
 from posturebreak.policy_state import (
     Context,
     Observation,
@@ -58,7 +45,7 @@ from posturebreak.policy_state import (
     view_of,
 )
 
-__all__ = ["Context", "Observation", "PolicyState", "step"]
+__all__ = ["MAX_PAUSE", "QUIT", "Context", "Observation", "PolicyState", "step", "stop"]
 
 Step = tuple[PolicyState, list[Effect]]
 
@@ -66,12 +53,9 @@ Step = tuple[PolicyState, list[Effect]]
 AWAY_PROMPT = "away during the prompt"
 
 # The hold reason the presence adapter gives for a camera or microphone in use. When a prompt
-# held back by a meeting is released because the meeting ended, a walk is offered (issue #4).
+# held back by a meeting is released because the meeting ended, a walk is offered.
 MEETING_HOLD = "meeting"
 AFTER_MEETING = "after meeting"
-
-# A pause always ends: the longest one we accept.
-MAX_PAUSE = timedelta(days=7)
 
 
 def step(
@@ -82,7 +66,7 @@ def step(
     effects: list[Effect] = []
     state = _advance(state, ctx, obs, effects)
     if command is not None:
-        state = _apply(state, ctx, now, command, effects)
+        state = apply(state, ctx, now, command, effects)
         state = _maybe_prompt(state, ctx, obs, effects)
     wake = next_wakeup(state, ctx, now)
     state = replace(state, expected_wake=wake)
@@ -102,19 +86,31 @@ def _advance(state: PolicyState, ctx: Context, obs: Observation, fx: list[Effect
     if now < state.last_tick:
         # The wall clock went back without us being told: lose the interval, never stall.
         state = replace(state, last_tick=now)
-    away_from = _away_start(state, ctx, obs)
-    still_away = _idle_away(ctx, obs)
-    if away_from is not None and away_from < state.last_tick and state.away_since is None:
-        # Steps taken before the idle time crossed the threshold counted that time as
-        # sitting: take it back, so the absence is as long as it really was.
-        state = _uncount(state, ctx, away_from)
-    desk_end = min(now, away_from) if away_from is not None else now
-    state = _accumulate(state, ctx, desk_end)
-    if away_from is not None and not still_away:
-        state = _end_absence(state, ctx, away_from, now, fx)
-    elif still_away and away_from is not None:
-        state = replace(state, away_since=away_from)
-    state = replace(state, last_tick=now)
+    if state.hold_seen or obs.sitting:
+        # Sitting under a hold now, or until a hold that ended since the last look. The
+        # presence watcher wakes us when a hold ends or the screen locks, so the instant we
+        # see it is the instant it happened (to within its sampling).
+        state = replace(state, sitting_until=now)
+    gap_from = _gap_start(state, ctx, obs)
+    away_from = _away_start(state, ctx, obs, gap_from)
+    still_away = _idle_away(state, ctx, obs)
+    if obs.sitting and state.away_since is not None and gap_from is None:
+        # A hold began during an absence: only the idle before it counts. We know they were
+        # away without a hold until the last look; from then on they are sitting.
+        state = _end_absence(state, ctx, state.away_since, state.last_tick, fx)
+        state = _accumulate(state, ctx, now)
+    else:
+        if away_from is not None and away_from < state.last_tick and state.away_since is None:
+            # Steps taken before the idle time crossed the threshold counted that time as
+            # sitting: take it back, so the absence is as long as it really was.
+            state = _uncount(state, ctx, away_from)
+        desk_end = min(now, away_from) if away_from is not None else now
+        state = _accumulate(state, ctx, desk_end)
+        if away_from is not None and not still_away:
+            state = _end_absence(state, ctx, away_from, now, fx)
+        elif still_away and away_from is not None:
+            state = replace(state, away_since=away_from)
+    state = replace(state, last_tick=now, hold_seen=obs.sitting)
     state = _expire(state, ctx, obs, still_away=still_away, fx=fx)
     return _maybe_prompt(state, ctx, obs, fx)
 
@@ -128,31 +124,60 @@ def _shift(state: PolicyState, jump: timedelta) -> PolicyState:
         act = replace(act, until=act.until + jump)
     elif isinstance(act, OnBreak):
         act = replace(act, started_at=act.started_at + jump)
+
+    def moved(at: datetime | None) -> datetime | None:
+        return at + jump if at is not None else None
+
     return replace(
         state,
         activity=act,
         last_tick=state.last_tick + jump,
-        expected_wake=state.expected_wake + jump if state.expected_wake else None,
-        away_since=state.away_since + jump if state.away_since else None,
-        held_since=state.held_since + jump if state.held_since else None,
+        expected_wake=moved(state.expected_wake),
+        away_since=moved(state.away_since),
+        held_since=moved(state.held_since),
+        sitting_until=moved(state.sitting_until),
     )
 
 
-def _idle_away(ctx: Context, obs: Observation) -> bool:
-    return obs.idle is not None and obs.idle >= ctx.settings.idle.away_after
+def _idle(state: PolicyState, obs: Observation) -> timedelta:
+    """Idle time that may count as away: none under a hold, none from before the last hold."""
+    if obs.sitting:
+        return timedelta(0)
+    idle = obs.idle if obs.idle is not None else timedelta(0)
+    if state.sitting_until is not None:
+        idle = min(idle, max(timedelta(0), obs.now - state.sitting_until))
+    return idle
 
 
-def _away_start(state: PolicyState, ctx: Context, obs: Observation) -> datetime | None:
+def _idle_away(state: PolicyState, ctx: Context, obs: Observation) -> bool:
+    """Away by idle: a locked screen, or idle long enough with no hold active."""
+    if obs.sitting:
+        return False
+    if obs.locked:
+        return True
+    return obs.idle is not None and _idle(state, obs) >= ctx.settings.idle.away_after
+
+
+def _gap_start(state: PolicyState, ctx: Context, obs: Observation) -> datetime | None:
+    """When a suspend or a late tick (a stopped process) began, if there was one."""
+    late = obs.now - state.expected_wake if state.expected_wake is not None else timedelta(0)
+    gap = max(late, obs.asleep)
+    if gap >= ctx.gap_threshold:
+        return max(state.last_tick, obs.now - gap)
+    return None
+
+
+def _away_start(
+    state: PolicyState, ctx: Context, obs: Observation, gap_from: datetime | None
+) -> datetime | None:
     """When the current absence began, from every clue we have, or ``None`` if present."""
     starts: list[datetime] = []
     if state.away_since is not None:
         starts.append(state.away_since)
-    late = obs.now - state.expected_wake if state.expected_wake is not None else timedelta(0)
-    gap = max(late, obs.asleep)
-    if gap >= ctx.gap_threshold:
-        starts.append(max(state.last_tick, obs.now - gap))
-    if _idle_away(ctx, obs) and obs.idle is not None:
-        starts.append(obs.now - obs.idle)
+    if gap_from is not None:
+        starts.append(gap_from)
+    if _idle_away(state, ctx, obs):
+        starts.append(obs.now - _idle(state, obs))
     return min(starts) if starts else None
 
 
@@ -185,14 +210,10 @@ def _accumulate(state: PolicyState, ctx: Context, until: datetime) -> PolicyStat
     return state.with_sat(changes)
 
 
-def _covered(ctx: Context, kind: BreakKind) -> dict[BreakKind, timedelta]:
-    return {r.kind: timedelta(0) for r in ctx.rules if kind.covers(r.kind)}
-
-
 def _end_absence(
     state: PolicyState, ctx: Context, start: datetime, now: datetime, fx: list[Effect]
 ) -> PolicyState:
-    """The person is back after ``[start, now)`` away.
+    """The person is back (or sitting under a hold) after ``[start, now)`` away.
 
     Any absence as long as a break restarts that break's timers (a night away does too);
     only the part inside working hours is logged as a natural break, so evenings and lunch
@@ -204,7 +225,7 @@ def _end_absence(
     if not fit:
         return state
     biggest = max(fit, key=lambda k: k.rank)
-    state = replace(state.with_sat(_covered(ctx, biggest)), noticed=None)
+    state = replace(state.with_sat(covered(ctx, biggest)), noticed=None)
     counted = hours.work_time(ctx.settings.schedule, start, now, ctx.tz)
     logged = [k for k in fit if ctx.duration(k) <= counted]
     act = state.activity
@@ -213,13 +234,13 @@ def _end_absence(
             return state  # too short for what was asked: the prompt stays open
         fx.append(ClosePrompt("away"))
         kind = max([*logged, act.kind], key=lambda k: k.rank)
-        fx.append(_record(now, kind, Action.NATURAL, away.total_seconds(), AWAY_PROMPT))
+        fx.append(record(now, kind, Action.NATURAL, away.total_seconds(), AWAY_PROMPT))
         return replace(state, activity=None)
     if isinstance(act, Snoozed) and biggest.covers(act.kind):
         state = replace(state, activity=None)
     if logged:
         kind = max(logged, key=lambda k: k.rank)
-        fx.append(_record(now, kind, Action.NATURAL, away.total_seconds(), "away"))
+        fx.append(record(now, kind, Action.NATURAL, away.total_seconds(), "away"))
     return state
 
 
@@ -229,19 +250,20 @@ def _expire(
     now = obs.now
     act = state.activity
     if state.paused_until is not None and state.paused_until <= now:
-        fx.append(_record(now, None, Action.RESUMED, detail="pause ended"))
+        fx.append(record(now, None, Action.RESUMED, detail="pause ended"))
         state = replace(state, paused_until=None)
     if isinstance(act, OnBreak) and act.ends_at <= now:
-        fx.append(_record(act.ends_at, act.kind, Action.COMPLETED, act.duration.total_seconds()))
+        fx.append(record(act.ends_at, act.kind, Action.COMPLETED, act.duration.total_seconds()))
         fx.append(EndBreak(act.kind, completed=True))
         state = replace(state, activity=None)
     elif isinstance(act, Prompt) and act.opened_at + ctx.settings.prompt.timeout <= now:
         fx.append(ClosePrompt("timeout"))
-        if still_away and obs.idle is not None:
-            fx.append(_record(now, act.kind, Action.NATURAL, obs.idle.total_seconds(), AWAY_PROMPT))
+        if still_away:
+            idle = _idle(state, obs).total_seconds()
+            fx.append(record(now, act.kind, Action.NATURAL, idle, AWAY_PROMPT))
         else:
-            fx.append(_record(now, act.kind, Action.MISSED, detail="no answer"))
-        state = replace(state.with_sat(_covered(ctx, act.kind)), activity=None)
+            fx.append(record(now, act.kind, Action.MISSED, detail="no answer"))
+        state = replace(state.with_sat(covered(ctx, act.kind)), activity=None)
     elif isinstance(act, Snoozed) and act.until <= now and state.paused_until is None:
         kind = act.kind
         due = due_kind(state, ctx)
@@ -266,10 +288,12 @@ def _maybe_prompt(
         return replace(state, held_since=None, held_reason="")
     kind = due_kind(state, ctx)
     if kind is None:
+        # Nothing waits any more (a break was taken meanwhile): no hold to remember.
+        state = replace(state, held_since=None, held_reason="")
         return _maybe_notice(state, ctx, now, fx)
     if obs.hold:
         if state.held_since is None:
-            fx.append(_record(now, kind, Action.DEFERRED, detail=obs.hold))
+            fx.append(record(now, kind, Action.DEFERRED, detail=obs.hold))
             return replace(state, held_since=now, held_reason=obs.hold)
         if now - state.held_since < ctx.settings.dnd.max_delay:
             return replace(state, held_reason=obs.hold)
@@ -306,7 +330,7 @@ def _open_prompt(
 ) -> PolicyState:
     p = ctx.settings.prompt
     detail = f"snoozed {snoozes}x" if snoozes else why
-    fx.append(_record(now, kind, Action.PROMPTED, detail=detail))
+    fx.append(record(now, kind, Action.PROMPTED, detail=detail))
     fx.append(
         ShowPrompt(
             kind=kind,
@@ -318,157 +342,3 @@ def _open_prompt(
         )
     )
     return replace(state, activity=Prompt(kind, now, snoozes), noticed=None)
-
-
-# --- commands -----------------------------------------------------------------------------
-
-
-def _apply(
-    state: PolicyState, ctx: Context, now: datetime, cmd: Command, fx: list[Effect]
-) -> PolicyState:
-    act = state.activity
-    if isinstance(cmd, TakeBreak):
-        if not ctx.settings.rule(cmd.kind).enabled:
-            fx.append(Rejected(f"{cmd.kind.label} breaks are turned off in the config."))
-            return state
-        if isinstance(act, OnBreak):
-            fx.append(Rejected(f"A {act.kind.value} break is already running."))
-            return state
-        if isinstance(act, Prompt):
-            fx.append(ClosePrompt("answered"))
-        return _start(
-            state, ctx, now, cmd.kind, detail="" if isinstance(act, Prompt) else "manual", fx=fx
-        )
-    if isinstance(cmd, StartBreak):
-        if not isinstance(act, Prompt):
-            fx.append(Rejected("No break is due. Use `break stand|stretch|walk` to take one now."))
-            return state
-        fx.append(ClosePrompt("answered"))
-        return _start(state, ctx, now, act.kind, detail="", fx=fx)
-    if isinstance(cmd, Snooze):
-        return _snooze(state, ctx, now, cmd, fx)
-    if isinstance(cmd, Skip):
-        return _skip(state, ctx, now, fx)
-    if isinstance(cmd, FinishBreak):
-        return _finish(state, now, cmd, fx)
-    if isinstance(cmd, Resume):
-        if state.paused_until is None:
-            fx.append(Rejected("Reminders are not paused."))
-            return state
-        fx.append(_record(now, None, Action.RESUMED))
-        return replace(state, paused_until=None)
-    return _pause(state, ctx, now, cmd, fx)
-
-
-def _start(
-    state: PolicyState,
-    ctx: Context,
-    now: datetime,
-    kind: BreakKind,
-    *,
-    detail: str,
-    fx: list[Effect],
-) -> PolicyState:
-    duration = ctx.duration(kind)
-    fx.append(_record(now, kind, Action.STARTED, duration.total_seconds(), detail))
-    fx.append(BeginBreak(kind, duration, now + duration, ctx.note(kind)))
-    state = state.with_sat(_covered(ctx, kind))
-    return replace(state, activity=OnBreak(kind, now, duration), noticed=None)
-
-
-def _snooze(
-    state: PolicyState, ctx: Context, now: datetime, cmd: Snooze, fx: list[Effect]
-) -> PolicyState:
-    act = state.activity
-    p = ctx.settings.prompt
-    if not isinstance(act, Prompt):
-        fx.append(Rejected("Nothing to snooze: no break is due right now."))
-        return state
-    if act.snoozes >= p.max_snoozes:
-        fx.append(Rejected("No snoozes left for this break: start it or skip it."))
-        return state
-    span = cmd.span if cmd.span is not None else p.snooze[0]
-    if span <= timedelta(0) or span > MAX_PAUSE:
-        fx.append(Rejected("A snooze must be longer than zero and at most a week."))
-        return state
-    fx.append(ClosePrompt("answered"))
-    fx.append(_record(now, act.kind, Action.SNOOZED, span.total_seconds()))
-    return replace(state, activity=Snoozed(act.kind, now + span, span, act.snoozes + 1))
-
-
-def _skip(state: PolicyState, ctx: Context, now: datetime, fx: list[Effect]) -> PolicyState:
-    act = state.activity
-    if isinstance(act, OnBreak):
-        fx.append(Rejected("A break is running: press Done to end it."))
-        return state
-    if state.paused_until is not None:
-        fx.append(Rejected("Reminders are paused: there is nothing to skip."))
-        return state
-    if isinstance(act, Prompt):
-        fx.append(ClosePrompt("answered"))
-        fx.append(_record(now, act.kind, Action.SKIPPED))
-        kind = act.kind
-    else:
-        nxt = forecast(state, ctx, now)
-        if isinstance(act, Snoozed):
-            kind = act.kind
-        elif nxt is not None:
-            kind = nxt[0]
-        else:
-            fx.append(Rejected("No break is scheduled: there is nothing to skip."))
-            return state
-        fx.append(_record(now, kind, Action.SKIPPED, detail="next"))
-    return replace(state.with_sat(_covered(ctx, kind)), activity=None, noticed=None)
-
-
-def _finish(state: PolicyState, now: datetime, cmd: FinishBreak, fx: list[Effect]) -> PolicyState:
-    act = state.activity
-    if not isinstance(act, OnBreak):
-        # Late answer from a window whose break already ended by time: nothing to do.
-        return state
-    moved = cmd.moved if cmd.moved is not None else min(now - act.started_at, act.duration)
-    moved = max(timedelta(0), moved)
-    action = Action.COMPLETED if cmd.completed else Action.ENDED_EARLY
-    fx.append(_record(now, act.kind, action, moved.total_seconds()))
-    fx.append(EndBreak(act.kind, completed=cmd.completed))
-    return replace(state, activity=None)
-
-
-def _pause(
-    state: PolicyState,
-    ctx: Context,
-    now: datetime,
-    cmd: PauseFor | PauseUntil | PauseUntilTomorrow,
-    fx: list[Effect],
-) -> PolicyState:
-    if isinstance(cmd, PauseFor):
-        until: datetime | None = now + cmd.span
-    elif isinstance(cmd, PauseUntil):
-        until = cmd.at
-    else:
-        until = hours.next_day_start(ctx.settings.schedule, now, ctx.tz)
-        if until is None:
-            until = now + timedelta(days=1)
-    if until is None or until <= now or until - now > MAX_PAUSE:
-        fx.append(Rejected("A pause must end in the future, at most a week from now."))
-        return state
-    act = state.activity
-    if isinstance(act, Prompt):
-        fx.append(ClosePrompt("paused"))
-        fx.append(_record(now, act.kind, Action.SKIPPED, detail="paused"))
-        act = None
-    elif isinstance(act, Snoozed):
-        act = None
-    detail = until.isoformat()
-    fx.append(_record(now, None, Action.PAUSED, (until - now).total_seconds(), detail))
-    return replace(state, paused_until=until, activity=act, noticed=None, held_since=None)
-
-
-def _record(
-    at: datetime,
-    kind: BreakKind | None,
-    action: Action,
-    duration_s: float | None = None,
-    detail: str = "",
-) -> Record:
-    return Record(Event.new(at, kind, action, duration_s, detail))

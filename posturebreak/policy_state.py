@@ -65,6 +65,9 @@ class PolicyState:
     ``sat`` is the desk time (working hours, present, not paused, not on a break) since each
     kind's last break. ``expected_wake`` is the wake-up the policy last asked for: a tick
     arriving much later means the machine slept or the process was stopped.
+    ``sitting_until``: the last instant the person was known to sit under a hold (a meeting,
+    a fullscreen video, a listed app); idle time before it is desk time, so an absence never
+    starts earlier. ``hold_seen``: the last observation saw such a hold.
     """
 
     last_tick: datetime
@@ -76,6 +79,8 @@ class PolicyState:
     away_since: datetime | None = None
     held_since: datetime | None = None
     held_reason: str = ""
+    sitting_until: datetime | None = None
+    hold_seen: bool = False
 
     def with_sat(self, changes: Mapping[BreakKind, timedelta]) -> PolicyState:
         """A copy with some timers replaced."""
@@ -130,7 +135,9 @@ class Observation:
     ``idle``: time since the last keyboard/mouse input (``None`` when unknown).
     ``asleep``: time the machine was suspended just before ``now`` (from the boot clock).
     ``jump``: how far the wall clock was moved since the last step (not real time passing).
-    ``hold``: a reason to hold prompts back (fullscreen, meeting, app), or ``""``.
+    ``hold``: a reason to hold prompts back (fullscreen, meeting, app), or ``""``. Idle
+    time under a hold is sitting (a call, a video, reading), never time away.
+    ``locked``: the screen is locked; that counts as away even while a hold is active.
     """
 
     now: datetime
@@ -138,6 +145,12 @@ class Observation:
     asleep: timedelta = timedelta(0)
     jump: timedelta = timedelta(0)
     hold: str = ""
+    locked: bool = False
+
+    @property
+    def sitting(self) -> bool:
+        """A hold is active on an unlocked screen: whatever the idle time, they are sitting."""
+        return bool(self.hold) and not self.locked
 
 
 # How often to look again while the person is away (when no event-driven idle watch exists).
@@ -187,10 +200,10 @@ def mode_of(state: PolicyState, ctx: Context, now: datetime) -> Mode:
         return Mode.PROMPTING
     if isinstance(act, Snoozed):
         return Mode.SNOOZED
-    if state.held_since is not None:
-        return Mode.DEFERRED
     if state.away_since is not None:
         return Mode.AWAY
+    if state.held_since is not None:
+        return Mode.DEFERRED
     if not hours.in_hours(ctx.settings.schedule, now, ctx.tz):
         return Mode.OFF_HOURS
     if state.noticed is not None:

@@ -3,11 +3,14 @@
 - ``idle()``: the platform idle probe (``posturebreak.idle``); a locked screen (logind
   ``LockedHint`` / ``org.freedesktop.ScreenSaver.GetActive``) reads as at least ``away_after``,
   growing from the moment the lock was first seen, so the policy counts the person away.
+  ``locked()`` says whether that look saw the lock: a lock counts as away even while a hold
+  is active, idle time under a hold does not (they are in a call, watching or reading).
 - ``hold()``: why a due prompt should wait: ``"meeting"`` (a process holds a camera
   ``/dev/video*`` or an ALSA capture device ``/dev/snd/pcmC*D*c`` open), ``"<app> focused"``
   (the focused window is one of ``[do_not_disturb] apps``), ``"fullscreen"`` (X11
   ``_NET_WM_STATE_FULLSCREEN`` on the active window). The ``/proc`` scan runs only when a
-  prompt is near or already held back. Windows: the foreground window fills its monitor or
+  prompt is near, already held back, or the person looks idle (so a silent call is seen as
+  one, not as an absence). Windows: the foreground window fills its monitor or
   the shell reports fullscreen/presentation mode; camera and microphone from the consent
   store (:mod:`posturebreak.idle.win_dnd`). macOS: the front window fills its display;
   CoreAudio/CoreMediaIO say a device is running (:mod:`posturebreak.idle.mac_dnd`,
@@ -153,6 +156,10 @@ class Presence:
         self._monotonic = monotonic
         self._mutex = threading.Lock()
         self._locked_since: float | None = None
+        self._looks_idle = False
+        # When a hold was last seen (monotonic): the watcher's idle counts from then, as the
+        # policy's does, so it wakes the engine when a silent call's end becomes an absence.
+        self._sitting_at: float | None = None
         self._held = ""
         self._next_due: Callable[[], datetime | None] | None = None
         self._wake = wake
@@ -190,13 +197,31 @@ class Presence:
             self._held = self._hold(near=self._near())
             return self._held
 
+    def locked(self) -> bool:
+        """Whether the last ``idle()`` (or sample) saw a locked screen. Engine thread."""
+        with self._mutex:
+            return self._locked_since is not None
+
     def sample(self) -> Sample:
-        """Away or not, and the hold when a prompt is near. Watcher thread."""
+        """Away or not, the hold when it matters, and the lock. Watcher thread.
+
+        Mirrors the policy: idle under a hold (on an unlocked screen) is sitting, and idle
+        counts only from the end of the last hold.
+        """
         with self._mutex:
             idle = self._idle()
-            away = idle is not None and idle >= self._settings.idle.away_after
             near = self._near()
-            return Sample(away=away, hold=self._hold(near=near) if near else "", idle=idle)
+            hold = self._hold(near=near) if near else ""
+            locked = self._locked_since is not None
+            now = self._monotonic()
+            if hold and not locked:
+                self._sitting_at = now
+            elif self._sitting_at is not None and idle is not None:
+                idle = min(idle, timedelta(seconds=now - self._sitting_at))
+            away = locked or (
+                not hold and idle is not None and idle >= self._settings.idle.away_after
+            )
+            return Sample(away=away, hold=hold, idle=idle, locked=locked)
 
     def until_due(self) -> timedelta | None:
         """Time to the next prompt as the engine last said, or ``None`` when unknown."""
@@ -208,7 +233,7 @@ class Presence:
         return None if due is None else due - _now()
 
     def _near(self) -> bool:
-        if self._held:
+        if self._held or self._looks_idle:
             return True
         if self._next_due is None:
             return True  # nobody says when: check every time rather than miss a meeting
@@ -217,6 +242,7 @@ class Presence:
 
     def _idle(self) -> timedelta | None:
         idle = self._probe.idle()
+        self._looks_idle = idle is not None and idle >= self._settings.idle.away_after
         locked = self._lock_port.locked() if self._lock_port is not None else None
         if not locked:
             self._locked_since = None

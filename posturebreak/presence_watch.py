@@ -33,11 +33,16 @@ AWAY = timedelta(seconds=30)
 
 @dataclass(frozen=True)
 class Sample:
-    """What the watcher compares between two looks (``idle`` only sets the next look)."""
+    """What the watcher compares between two looks (``idle`` only sets the next look).
+
+    ``locked`` is compared too: a lock during a silent call changes nothing else, and the
+    engine must hear of it (it makes the person away).
+    """
 
     away: bool
     hold: str
     idle: timedelta | None = field(default=None, compare=False)
+    locked: bool = False
 
 
 class SamplerPort(Protocol):

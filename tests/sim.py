@@ -10,13 +10,15 @@ from zoneinfo import ZoneInfo
 from posturebreak.commands import Command
 from posturebreak.domain import Action, Event
 from posturebreak.effects import Effect, Notify, Record, Rejected, ShowPrompt
-from posturebreak.policy import step
+from posturebreak.policy import step, stop
 from posturebreak.policy_state import Context, Observation, PolicyState, initial_state
 from posturebreak.settings import Settings
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
 Answer = Callable[["Sim", ShowPrompt], Command | None]
+# What the world looks like at an instant: Observation fields (idle, hold, locked, ...).
+World = Callable[[datetime], dict[str, object]]
 
 
 @dataclass
@@ -28,6 +30,7 @@ class Sim:
     events: list[Event] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
     ticks: int = 0
+    world: World | None = None
 
     def __post_init__(self) -> None:
         self.ctx = Context(self.settings, self.tz)
@@ -41,11 +44,23 @@ class Sim:
         self.ticks += 1
         return fx
 
+    def _observe(self, obs: dict[str, object]) -> Observation:
+        seen = dict(self.world(self.now)) if self.world is not None and not obs else obs
+        return Observation(self.now, **seen)  # type: ignore[arg-type]
+
     def tick(self, **obs: object) -> list[Effect]:
-        return self._run(Observation(self.now, **obs), None)  # type: ignore[arg-type]
+        """One step at ``now``: what ``obs`` says, else what ``world`` shows."""
+        return self._run(self._observe(obs), None)
 
     def do(self, cmd: Command, **obs: object) -> list[Effect]:
-        return self._run(Observation(self.now, **obs), cmd)  # type: ignore[arg-type]
+        return self._run(self._observe(obs), cmd)
+
+    def stop(self) -> list[Effect]:
+        """The app quits at ``now``."""
+        self.state, fx = stop(self.state, self.ctx, self.now)
+        self.effects.extend(fx)
+        self.events.extend(e.event for e in fx if isinstance(e, Record))
+        return fx
 
     @property
     def wake(self) -> datetime | None:
@@ -101,7 +116,7 @@ def check_prompt_outcomes(events: list[Event]) -> None:
             open_prompt = e
         elif e.action in PROMPT_OUTCOMES:
             if open_prompt is None:
-                assert e.detail in {"manual", "next", "away"} or e.action is Action.NATURAL, (
-                    f"outcome {e} with no open prompt"
-                )
+                assert e.detail.split("; ")[0] in {"manual", "next", "away"} or (
+                    e.action is Action.NATURAL
+                ), f"outcome {e} with no open prompt"
             open_prompt = None

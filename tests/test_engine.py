@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from posturebreak.commands import Snooze
+from posturebreak.cards import remembered_exercises
+from posturebreak.commands import Snooze, StartBreak, TakeBreak
 from posturebreak.domain import Action, BreakKind
-from posturebreak.engine import Do, Engine, Quit, Tick, remembered_exercises
+from posturebreak.engine import Do, Engine, Tick
 from posturebreak.exercises import ExerciseLibrary
 from posturebreak.policy_state import Context
 from posturebreak.settings import Settings
@@ -30,8 +31,7 @@ def rig():
 def run_until_idle(engine: Engine, *messages) -> None:
     for m in messages:
         engine.post(m)
-    engine.post(Quit())
-    engine.run()
+    engine.run_pending()
 
 
 def follow_wakeups(engine: Engine, clock: FakeClock, wake: RecordingWakeup, end) -> None:
@@ -77,7 +77,8 @@ def test_control_requests_are_answered_from_the_engine_thread(rig):
     finally:
         assert engine.handle_control({"cmd": "quit", "args": {}})["ok"] is True
         t.join(5)
-    assert [e.action for e in store.events] == [Action.STARTED, Action.PAUSED]
+    # Quitting ended the walk that was still running.
+    assert [e.action for e in store.events] == [Action.STARTED, Action.PAUSED, Action.ENDED_EARLY]
 
 
 def test_a_suspend_seen_on_the_boot_clock_is_a_natural_break(rig):
@@ -148,3 +149,61 @@ def test_a_full_disk_keeps_reminders_going_and_loses_nothing():
     engine.post(Do(Snooze()))
     run_until_idle(engine)
     assert [e.action for e in store.events] == [Action.PROMPTED, Action.SNOOZED]
+
+
+# --- the card logged is the card shown ---------------------------------------------------------
+
+
+def _card_in(detail: str) -> str:
+    (part,) = [p for p in detail.split("; ") if p.startswith("exercise=")]
+    return part.removeprefix("exercise=")
+
+
+def test_the_card_of_the_prompt_is_the_card_of_its_break_in_the_window_and_the_log(rig):
+    engine, clock, store, front, wake = rig
+    follow_wakeups(engine, clock, wake, at("2026-11-23 09:59:00"))
+    (prompt, shown), *_ = front.named("prompt")
+    clock.advance(timedelta(seconds=20))
+    run_until_idle(engine, Do(StartBreak()))
+    (brk, counted_down), *_ = front.named("begin")
+    assert brk.kind is prompt.kind is BreakKind.STAND
+    assert counted_down == shown  # one card in the window and in the countdown
+    prompted, started = store.events[0], store.events[1]
+    assert (prompted.action, started.action) == (Action.PROMPTED, Action.STARTED)
+    assert _card_in(prompted.detail) == _card_in(started.detail) == shown.id
+
+
+def test_a_break_taken_without_a_prompt_chooses_its_card_when_it_starts(rig):
+    engine, _clock, store, front, _wake = rig
+    run_until_idle(engine, Do(TakeBreak(BreakKind.WALK)))
+    (brk, card), *_ = front.named("begin")
+    assert brk.kind is BreakKind.WALK
+    assert card is not None
+    assert card.suits(BreakKind.WALK)
+    (started,) = store.events
+    assert started.detail == f"manual; exercise={card.id}"
+
+
+def test_a_break_of_another_kind_taken_from_a_prompt_gets_a_card_of_its_own_kind(rig):
+    engine, clock, store, front, wake = rig
+    follow_wakeups(engine, clock, wake, at("2026-11-23 09:59:00"))
+    run_until_idle(engine, Do(TakeBreak(BreakKind.WALK)))
+    (_brk, card), *_ = front.named("begin")
+    assert card is not None
+    assert card.suits(BreakKind.WALK)
+    assert _card_in(store.events[-1].detail) == card.id
+
+
+def test_a_prompt_back_from_a_snooze_shows_a_new_card_and_logs_that_one(rig):
+    engine, clock, store, front, wake = rig
+    follow_wakeups(engine, clock, wake, at("2026-11-23 09:59:00"))
+    run_until_idle(engine, Do(Snooze()))
+    follow_wakeups(engine, clock, wake, clock.now() + timedelta(minutes=5))
+    run_until_idle(engine, Do(StartBreak()))
+    first, second = (card for _p, card in front.named("prompt"))
+    assert first != second
+    (_brk, counted_down), *_ = front.named("begin")
+    assert counted_down == second
+    prompted = [e for e in store.events if e.action is Action.PROMPTED]
+    assert [_card_in(e.detail) for e in prompted] == [first.id, second.id]
+    assert _card_in(store.events[-1].detail) == second.id

@@ -24,7 +24,7 @@ import pytest
 from posturebreak.commands import StartBreak
 from posturebreak.control import ControlError, NotRunning, request
 from posturebreak.domain import Action, BreakKind, Event
-from posturebreak.engine import Do, Engine, Quit, Tick
+from posturebreak.engine import Do, Engine, Tick
 from posturebreak.paths import resolve
 from posturebreak.policy_state import Context
 from posturebreak.settings import Settings
@@ -365,8 +365,7 @@ def test_a_simulated_month_keeps_memory_flat_and_the_log_exact(tmp_path):
     engine = Engine(Context(Settings(), BERLIN), clock, store, front, wake)
 
     def settle() -> None:
-        engine.post(Quit())
-        engine.run()
+        engine.run_pending()
 
     def day(n: int) -> None:
         end = at("2026-11-02 18:00:00") + timedelta(days=n)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from posturebreak.domain import Action, BreakKind, Mode
-from posturebreak.engine import Engine, Quit, Tick
+from posturebreak.engine import Engine, Tick
 from posturebreak.idle.capture import ProcCapture, capture_devices, capture_in_use
 from posturebreak.idle.null import NullProbe
 from posturebreak.idle.x11 import ActiveWindow
@@ -219,8 +219,7 @@ def test_a_locked_screen_counts_as_away_from_when_it_was_seen():
 def run_until_idle(engine: Engine, *messages) -> None:
     for m in messages:
         engine.post(m)
-    engine.post(Quit())
-    engine.run()
+    engine.run_pending()
 
 
 def to_due(engine, clock, wake, end):
