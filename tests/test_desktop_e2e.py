@@ -10,6 +10,7 @@ POSTUREBREAK_SCREENSHOTS=1.
 from __future__ import annotations
 
 import os
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -100,6 +101,35 @@ def test_gtk_tray_menu_chosen_with_the_keyboard_pauses_the_engine(tmp_path):
         sh("xdotool", "key", "Return")
 
         assert_paused_for_half_an_hour(app)
+        app.quit()
+
+
+def test_the_gtk_icon_shows_the_status_as_its_tooltip(tmp_path):
+    """Resting the pointer on the icon opens a tooltip window next to it (pystray sets no tooltip
+    of its own on this backend; the text is the tray title, kept current by its text clock)."""
+    pytest.importorskip("gi", reason="PyGObject is not installed (pip install 'PyGObject<3.51')")
+    with desktop(tmp_path) as rig:
+        rig.start_trayer()
+        app = App(rig, config_text(every="1h", backend="gtk"))
+        window = icon_window()
+        wait_for(lambda: app.status().get("state") == "working", "the first status")
+        sh("xdotool", "mousemove", "--window", window, "0", "0")
+        before = visible_windows()
+        for x in (4, 8, 12):
+            sh("xdotool", "mousemove", "--window", window, str(x), "10")
+            time.sleep(0.2)
+
+        def tooltip() -> dict[str, int] | None:
+            for new in visible_windows() - before:
+                shape = sh("xdotool", "getwindowgeometry", "--shell", new).stdout
+                size = {k: int(v) for k, v in (line.split("=", 1) for line in shape.split())}
+                # A small window under the icon in the top right corner: a tooltip, no menu.
+                if size["Y"] < 100 and size["X"] > 900 and 10 < size["HEIGHT"] < 60:
+                    return size
+            return None
+
+        wait_for(tooltip, "the tooltip to open")
+        assert str(app.status()["headline"]).startswith("Stand in ")
         app.quit()
 
 

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterator, MutableMapping
+from typing import Any
 
 from posturebreak.paths import APP_NAME
 
@@ -49,3 +50,22 @@ def name_program() -> None:
         GLib.set_prgname(APP_NAME)
     except (ImportError, ValueError) as exc:
         log.debug("cannot name the GTK program: %s", exc)
+
+
+def show_title_as_tooltip(icon: Any) -> None:  # noqa: ANN401  pystray's icon is untyped
+    """Make the gtk backend's icon show its title as the tooltip ("Stand in 12 min").
+
+    pystray's gtk backend only sets the status icon's *title*, which no tray shows. The tooltip
+    is asked for when the pointer rests on the icon (on GTK's thread) and reads the title then,
+    so it is as current as the title itself and needs no redraw of its own.
+    """
+    status = getattr(icon, "_status_icon", None)
+    if status is None:
+        return
+
+    def on_query(_status: Any, _x: int, _y: int, _keyboard: bool, tooltip: Any) -> bool:  # noqa: ANN401  GTK calls it so
+        tooltip.set_text(icon.title)
+        return True
+
+    status.set_has_tooltip(True)
+    status.connect("query-tooltip", on_query)

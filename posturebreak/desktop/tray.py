@@ -22,7 +22,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from posturebreak.clock import SystemClock
-from posturebreak.desktop.gtkprep import gtk_prepared
+from posturebreak.desktop.gtkprep import gtk_prepared, show_title_as_tooltip
 from posturebreak.desktop.icon import draw_icon, ring_step
 from posturebreak.desktop.menu import AppAction, MenuEntry, build_menu, to_pystray
 from posturebreak.desktop.textclock import TextClock
@@ -216,6 +216,8 @@ class Tray:
                 raise TrayError(f"cannot create the tray icon ({exc})") from exc
             if self.backend == "xorg":
                 _fix_xorg(icon, self)
+            elif self.backend == "gtk":
+                show_title_as_tooltip(icon)
             self._icon = icon
 
         def on_ready(ready: Any) -> None:  # noqa: ANN401  pystray passes its (untyped) icon
