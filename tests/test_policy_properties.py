@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,7 +32,7 @@ commands = st.one_of(
 steps = st.lists(
     st.tuples(
         st.integers(min_value=0, max_value=180 * 60),  # seconds to let pass first
-        st.sampled_from(["follow", "command", "sleep", "idle", "jump_back"]),
+        st.sampled_from(["follow", "command", "sleep", "idle", "jump_back", "held", "locked"]),
         commands,
     ),
     max_size=40,
@@ -57,6 +57,11 @@ def test_invariants_hold_for_any_day(script, weekday):
         elif how == "jump_back":
             sim.now = sim.now - timedelta(seconds=seconds)
             sim.tick()
+        elif how == "held":
+            sit_through_a_call(sim, target)
+        elif how == "locked":
+            sim.now = target
+            sim.tick(idle=timedelta(seconds=seconds), hold="meeting", locked=True)
         else:
             sim.run_until(target)
             sim.do(cmd)
@@ -80,3 +85,53 @@ def test_invariants_hold_for_any_day(script, weekday):
     ended = len(sim.of(Action.COMPLETED)) + len(sim.of(Action.ENDED_EARLY))
     running = 1 if type(sim.state.activity).__name__ == "OnBreak" else 0
     assert started == ended + running
+    # Quitting leaves nothing open: every prompt and every break has its one outcome.
+    sim.stop()
+    check_prompt_outcomes(sim.events)
+    assert sim.state.activity is None
+    answers = [
+        e
+        for e in sim.events
+        if e.action in {Action.STARTED, Action.SNOOZED, Action.SKIPPED, Action.MISSED}
+        and e.detail not in {"manual", "next"}
+    ]
+    assert len(prompts) == len(answers) + len(natural_closes)
+    assert len(sim.of(Action.STARTED)) == (
+        len(sim.of(Action.COMPLETED)) + len(sim.of(Action.ENDED_EARLY))
+    )
+
+
+def sit_through_a_call(sim: Sim, end: datetime) -> None:
+    """A call until ``end`` with no keyboard or mouse input, the policy ticking as asked."""
+    start = sim.now
+    sim.world = lambda now: {"idle": now - start, "hold": "meeting"}
+    sim.run_until(end)
+    sim.tick()
+    sim.world = None
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=90 * 60),
+            st.sampled_from(["follow", "call", "command"]),
+            commands,
+        ),
+        max_size=30,
+    ),
+    st.integers(min_value=0, max_value=6),
+)
+def test_sitting_through_calls_never_makes_a_natural_break(script, weekday):
+    sim = Sim(Settings(), at("2026-11-23 07:30") + timedelta(days=weekday))
+    for seconds, how, cmd in script:
+        target = sim.now + timedelta(seconds=seconds)
+        if how == "call":
+            sit_through_a_call(sim, target)
+        else:
+            sim.run_until(target)
+            if how == "command":
+                sim.do(cmd)
+    sim.run_until(sim.now + timedelta(hours=3))
+    assert sim.of(Action.NATURAL) == []
+    check_prompt_outcomes(sim.events)

@@ -191,6 +191,47 @@ def test_the_meeting_scan_runs_only_when_a_prompt_is_near(camera):
     assert presence.hold() == ""
 
 
+def test_a_silent_call_far_from_a_prompt_is_seen_as_a_meeting_not_an_absence(camera):
+    pattern, dev = camera
+    probe = FixedProbe(timedelta(seconds=10))
+    presence = Presence(Settings(), probe, meeting=ProcCapture([pattern]))
+    presence.set_next_due(lambda: presence_now() + timedelta(minutes=20))
+    proc = hold_open(dev)
+    try:
+        presence.idle()
+        assert presence.hold() == ""  # typing, and no prompt near: no /proc scan
+        probe.value = AWAY_AFTER + MIN  # no input for a while: is it a call or an absence?
+        presence.idle()
+        assert presence.hold() == "meeting"
+        assert presence.sample() == Sample(away=False, hold="meeting")
+    finally:
+        stop(proc)
+    # The call ended: idle counts from now on, so they are not away yet.
+    assert presence.sample() == Sample(away=False, hold="")
+
+
+def test_the_watcher_sees_a_lock_under_a_hold_and_idle_only_from_the_holds_end():
+    ticks = [100.0]
+    lock = FakeLock(now=False)
+    windows = FakeWindows(ActiveWindow(fullscreen=True))
+    probe = FixedProbe(timedelta(minutes=20))
+    presence = Presence(Settings(), probe, lock=lock, windows=windows, monotonic=lambda: ticks[0])
+    assert presence.sample() == Sample(away=False, hold="fullscreen")
+    assert presence.locked() is False
+    lock.now = True
+    assert presence.sample() == Sample(away=True, hold="fullscreen", locked=True)
+    presence.idle()
+    assert presence.locked() is True  # what the engine puts in the observation
+    lock.now = False
+    windows.win = None  # the video ends; still no input
+    ticks[0] += 30
+    after = presence.sample()
+    assert after == Sample(away=False, hold="")
+    assert after.idle == timedelta(seconds=30)  # idle counts from the end of the hold
+    ticks[0] += AWAY_AFTER.total_seconds()
+    assert presence.sample().away
+
+
 def presence_now():
     return datetime.now(timezone.utc)
 
@@ -514,3 +555,52 @@ def test_a_wall_clock_jump_neither_bursts_nor_stalls(tmp_path):
         prompted = [e for e in span if e["action"] == "prompted"]
         # A cycle is 3 s of desk time plus 1 s of prompt: 8 s hold two, never a pile.
         assert 1 <= len(prompted) <= 3, span
+
+
+@pytest.mark.gui
+@pytest.mark.slow
+def test_the_real_app_logs_no_natural_break_while_a_listed_app_holds_and_nobody_types(
+    display, tmp_path
+):
+    from Xlib import Xatom
+    from Xlib import display as xdisplay
+
+    # A presentation is focused (a window we make; no window manager here, so we set the
+    # active window as one would) and nobody touches the keyboard or mouse.
+    d = xdisplay.Display(display)
+    root = d.screen().root
+    win = root.create_window(0, 0, 200, 100, 0, d.screen().root_depth)
+    win.set_wm_class("slides", "Impress")
+    win.map()
+    active = d.intern_atom("_NET_ACTIVE_WINDOW")
+    root.change_property(active, Xatom.WINDOW, 32, [win.id])
+    d.sync()
+    config = seconds_config(every="6s", timeout="30s", idle_probe="x11")
+    (tmp_path / "config.toml").write_text(config + '[do_not_disturb]\napps = ["impress"]\n')
+    script = Path(sys.executable).parent / "posturebreak"
+    app = subprocess.Popen(
+        [str(script), "run", "--console"],
+        env=app_env(tmp_path),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: cli(tmp_path, "status").returncode == 0)
+        subprocess.run(["xdotool", "mousemove_relative", "5", "5"], check=True)
+        # 2 s without input would be "away"; under the hold it is sitting, and the stand
+        # comes due after 6 s of it and is held back.
+        wait_for(lambda: any(e["action"] == "deferred" for e in log_of(tmp_path)), 15)
+        assert json.loads(cli(tmp_path, "status", "--json").stdout)["state"] == "deferred"
+        subprocess.run(["xdotool", "mousemove_relative", "5", "5"], check=True)
+        time.sleep(2)
+    finally:
+        quit_app(tmp_path, app)
+        root.delete_property(active)
+        win.destroy()
+        d.close()
+    events = log_of(tmp_path)
+    assert [e for e in events if e["action"] == "natural"] == []
+    (deferred,) = [e for e in events if e["action"] == "deferred"]
+    assert (deferred["kind"], deferred["detail"]) == ("stand", "impress focused")
