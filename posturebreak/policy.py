@@ -257,11 +257,13 @@ def _expire(
         fx.append(EndBreak(act.kind, completed=True))
         state = replace(state, activity=None)
     elif isinstance(act, Prompt) and act.opened_at + ctx.settings.prompt.timeout <= now:
-        fx.append(ClosePrompt("timeout"))
         if still_away:
+            # The front ends say why the prompt went: away is a natural break, not a miss.
+            fx.append(ClosePrompt("away"))
             idle = _idle(state, obs).total_seconds()
             fx.append(record(now, act.kind, Action.NATURAL, idle, AWAY_PROMPT))
         else:
+            fx.append(ClosePrompt("timeout"))
             fx.append(record(now, act.kind, Action.MISSED, detail="no answer"))
         state = replace(state.with_sat(covered(ctx, act.kind)), activity=None)
     elif isinstance(act, Snoozed) and act.until <= now and state.paused_until is None:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from posturebreak.commands import StartBreak
 from posturebreak.domain import Action, BreakKind, Mode
+from posturebreak.effects import ClosePrompt
 from posturebreak.policy import AFTER_MEETING, AWAY_PROMPT, MEETING_HOLD
 from posturebreak.policy_state import view_of
 from posturebreak.settings import Settings
@@ -148,4 +149,7 @@ def test_idle_after_a_call_counts_as_away_only_from_the_end_of_the_call():
     (natural,) = sim.of(Action.NATURAL)
     assert natural.detail == AWAY_PROMPT
     assert natural.duration_s == minutes(5).total_seconds()  # 09:45 to 09:50, not 30 min
+    # The front ends are told why the prompt went: away (a natural break), not a miss.
+    closes = [e.reason for e in sim.effects if isinstance(e, ClosePrompt)]
+    assert closes[-1] == "away"
     check_prompt_outcomes(sim.events)
