@@ -43,6 +43,15 @@ _ORDER = {
 }
 
 
+def _log_order(e: Event) -> tuple[int, datetime, int]:
+    """Where ``e`` stands in the log.
+
+    Its sequence number first (a clock set back cannot reorder those), then, for events not
+    read from the log, time and the order in which one policy step writes them.
+    """
+    return (e.seq or 0, e.at, _ORDER.get(e.action, 1))
+
+
 class LogTail(Protocol):
     """The two queries of the event store this needs."""
 
@@ -51,7 +60,7 @@ class LogTail(Protocol):
         ...
 
     def events(self, since: datetime | None = None) -> list[Event]:
-        """The events from ``since`` on, in time order."""
+        """The events from ``since`` on, in log order."""
         ...
 
 
@@ -61,7 +70,7 @@ def tail(log: LogTail) -> list[Event]:
     for opened, closers in ((Action.PROMPTED, PROMPT_OUTCOMES), (Action.STARTED, BREAK_ENDS)):
         last = log.last_event([opened])
         closed = log.last_event(closers)
-        if last is not None and (closed is None or closed.at <= last.at):
+        if last is not None and (closed is None or _log_order(closed) <= _log_order(last)):
             starts.append(last.at)
     return log.events(since=min(starts)) if starts else []
 
@@ -73,7 +82,7 @@ def closing_events(events: Iterable[Event], timeout: timedelta, now: datetime) -
     """
     prompt: Event | None = None
     running: Event | None = None
-    for e in sorted(events, key=lambda e: (e.at, _ORDER.get(e.action, 1))):
+    for e in sorted(events, key=_log_order):
         if e.action is Action.PROMPTED:
             prompt = e
         elif e.action in PROMPT_OUTCOMES:

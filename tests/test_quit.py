@@ -303,3 +303,16 @@ def test_kill_9_during_a_prompt_and_during_a_break_each_closed_once_at_the_next_
     assert 2.0 <= (ended.duration_s or 0) < 30
     assert killed_at > prompted.at
     one_outcome_each(events)
+
+
+def test_a_prompt_answered_after_the_clock_went_back_is_not_closed_again(tmp_path):
+    """The log's order decides what is open, not the wall clock: the answer, written after its
+    prompt but with an earlier time, still closes it."""
+    store, _ = EventStore.open(tmp_path / "events.sqlite3")
+    with store:
+        prompted = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
+        store.append(Event.new(prompted, BreakKind.STAND, Action.PROMPTED))
+        back = prompted - timedelta(minutes=5)  # NTP set the clock back before the answer
+        store.append(Event.new(back, BreakKind.STAND, Action.SKIPPED))
+        events = tail(store)
+        assert closing_events(events, timedelta(minutes=5), prompted + timedelta(hours=1)) == []
