@@ -29,24 +29,8 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from posturebreak import cli
-from posturebreak.cli_insight import register
+from posturebreak.cli import main
 from posturebreak.store import EventStore
-
-_build_parser = cli.build_parser
-
-
-def _parser() -> argparse.ArgumentParser:
-    """cli's parser, with the insight commands added if cli.py does not add them yet."""
-    parser = _build_parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    if "report" not in sub.choices:
-        register(sub)
-    return parser
-
-
-cli.build_parser = _parser
-main = cli.main
 
 TZ = ZoneInfo("Europe/Berlin")
 KIND_SECONDS = {"stand": 60.0, "stretch": 180.0, "walk": 300.0}

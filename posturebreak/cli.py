@@ -9,28 +9,37 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shlex
-import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from posturebreak import config, paths, stats
-from posturebreak.clock import local_today
-from posturebreak.domain import Event
+from posturebreak import config, hours, paths, stats
+from posturebreak.cli_args import (
+    COMMAND,
+    Parser,
+    ShowVersion,
+    UserError,
+    check_out_path,
+    iso_date,
+    one_of,
+)
+from posturebreak.cli_control import (
+    cmd_break,
+    cmd_pause,
+    cmd_quit,
+    cmd_resume,
+    cmd_skip,
+    cmd_snooze,
+    cmd_status,
+)
+from posturebreak.cli_setup import cmd_autostart, cmd_config
+from posturebreak.clock import SystemClock
+from posturebreak.domain import BreakKind, Event
 from posturebreak.settings import Settings
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-class UserError(Exception):
-    """A mistake the user can fix; ``code`` is the exit status."""
-
-    def __init__(self, message: str, code: int = 2) -> None:
-        super().__init__(message)
-        self.code = code
+__all__ = ["UserError", "build_parser", "main", "main_entry"]
 
 
 def _paths() -> paths.Paths:
@@ -42,16 +51,7 @@ def _settings() -> Settings:
     try:
         return config.load_or_create(p.config_file)[0]
     except config.ConfigError as exc:
-        raise UserError(
-            f"{exc}\nFix the file, or check it with `posturebreak config check`."
-        ) from None
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-23") from None
+        raise UserError(f"{exc}; fix the file, then `posturebreak config check`") from None
 
 
 def _local_midnight(day: date) -> datetime:
@@ -84,26 +84,7 @@ def _moved_message(moved: object) -> str:
     )
 
 
-def _ask(payload: dict[str, object]) -> dict[str, object]:
-    from posturebreak.control import ControlError, NotRunning, request
-
-    try:
-        return request(_paths(), payload)
-    except NotRunning as exc:
-        raise UserError(str(exc), code=1) from None
-    except ControlError as exc:
-        raise UserError(str(exc), code=1) from None
-
-
-def _control(cmd: str, **args: str) -> int:
-    reply = _ask({"cmd": cmd, "args": args})
-    if not reply.get("ok"):
-        raise UserError(str(reply.get("error", "the app refused")), code=1)
-    print(reply.get("message", "Done."))
-    return 0
-
-
-# --- subcommands ------------------------------------------------------------------------
+# --- subcommands (those that talk to the app: cli_control; config, autostart: cli_setup) ---
 
 
 def cmd_run(ns: argparse.Namespace) -> int:
@@ -113,65 +94,13 @@ def cmd_run(ns: argparse.Namespace) -> int:
     return run(console=ns.console)
 
 
-def cmd_status(ns: argparse.Namespace) -> int:
-    """Show what the running app is doing."""
-    reply = _ask({"cmd": "status", "args": {}})
-    status = reply.get("status", {})
-    if ns.json:
-        print(json.dumps(status, indent=2))
-        return 0
-    if not isinstance(status, dict):
-        raise UserError("the app sent a status that makes no sense", code=1)
-    print(status.get("headline", ""))
-    today = status.get("today", {})
-    if isinstance(today, dict):
-        print(f"Today: {today.get('taken', 0)} of {today.get('offered', 0)} breaks taken")
-    if status.get("notice"):
-        print(status["notice"])
-    return 0
-
-
-def cmd_break(ns: argparse.Namespace) -> int:
-    """Take a break now."""
-    return _control("break", kind=ns.kind)
-
-
-def cmd_snooze(ns: argparse.Namespace) -> int:
-    """Snooze the open prompt."""
-    return _control("snooze", **({"for": ns.duration} if ns.duration else {}))
-
-
-def cmd_skip(_ns: argparse.Namespace) -> int:
-    """Skip the open prompt or the next break."""
-    return _control("skip")
-
-
-def cmd_pause(ns: argparse.Namespace) -> int:
-    """Pause reminders for a while or until a time."""
-    words = ns.spec
-    if len(words) == 2 and words[0] == "until":
-        return _control("pause", until=words[1])
-    if len(words) == 1 and words[0] != "until":
-        return _control("pause", **{"for": words[0]})
-    raise UserError("usage: posturebreak pause DURATION | pause until HH:MM | pause until tomorrow")
-
-
-def cmd_resume(_ns: argparse.Namespace) -> int:
-    """End a pause."""
-    return _control("resume")
-
-
-def cmd_quit(_ns: argparse.Namespace) -> int:
-    """Stop the running app."""
-    return _control("quit")
-
-
 def cmd_plan(ns: argparse.Namespace) -> int:
     """Show the day's reminders as configured."""
     from posturebreak.planner import plan_day  # lazily: `run` never plans a day
 
     settings = _settings()
-    day = ns.date or local_today()
+    # The working day: at 03:00 in a Monday night shift, the plan is Monday's.
+    day = ns.date or hours.work_day(settings.schedule, SystemClock().now(), None)
     planned = plan_day(settings, day, None)
     if ns.json:
         breaks = [
@@ -230,9 +159,12 @@ def cmd_export(ns: argparse.Namespace) -> int:
     """Write the whole log as CSV or JSON."""
     from posturebreak import eventio
 
+    to_stdout = ns.out is None or str(ns.out) == "-"
+    if not to_stdout:
+        check_out_path(ns.out)
     events = _open_log_events()
     text = eventio.to_csv(events) if ns.format == "csv" else eventio.to_json(events)
-    if ns.out is None or str(ns.out) == "-":
+    if to_stdout:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return 0
     try:
@@ -243,120 +175,156 @@ def cmd_export(ns: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_config(ns: argparse.Namespace) -> int:
-    """Config file: path, dirs, check, edit."""
-    where = _paths()
-    p = where.config_file
-    if ns.action == "path":
-        print(p)
-        return 0
-    if ns.action == "dirs":
-        # Every directory that holds our files, one per line, for the README's purge line.
-        seen = dict.fromkeys([p.parent, where.data_dir, where.runtime_dir])
-        print("\n".join(str(d) for d in seen))
-        return 0
-    if ns.action == "check":
-        if not p.exists():
-            print(f"{p} does not exist yet; the defaults are in use (it is created on first run).")
-            return 0
-        config.load_settings(p)
-        print(f"{p} is valid.")
-        return 0
-    _settings()  # creates the file on first use
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
-    if editor:
-        argv = [*shlex.split(editor), str(p)]
-    elif sys.platform == "darwin":
-        argv = ["open", "-t", str(p)]
-    elif sys.platform == "win32":
-        argv = ["notepad", str(p)]
-    else:
-        argv = ["xdg-open", str(p)]
-    try:
-        return subprocess.call(argv)
-    except OSError:
-        raise UserError(
-            f"could not start an editor ({argv[0]}); set $EDITOR or open {p}", 1
-        ) from None
+def cmd_report(ns: argparse.Namespace) -> int:
+    """Draw the week's or the month's chart to a PNG file."""
+    from posturebreak.cli_insight import cmd_report as report  # lazily: Pillow work, charts
+
+    return report(ns)
 
 
-def cmd_autostart(ns: argparse.Namespace) -> int:
-    """Start posturebreak at login: on, off, status."""
-    from posturebreak.desktop import autostart
+def cmd_import(ns: argparse.Namespace) -> int:
+    """Merge another machine's export into the log."""
+    from posturebreak.cli_insight import cmd_import as merge
 
-    try:
-        entry = {"on": autostart.enable, "off": autostart.disable, "status": autostart.status}[
-            ns.action
-        ]()
-    except autostart.AutostartError as exc:
-        raise UserError(str(exc), code=1) from None
-    print(entry.describe())
-    return 0
+    return merge(ns)
+
+
+def cmd_walk_plan(ns: argparse.Namespace) -> int:
+    """Where the walking plan stands, or restart it."""
+    from posturebreak.cli_insight import cmd_walk_plan as walk_plan
+
+    return walk_plan(ns)
 
 
 # --- parser -----------------------------------------------------------------------------
 
+Add = Callable[..., argparse.ArgumentParser]
+KINDS = tuple(k.value for k in BreakKind)
+
+
+def _choice(p: argparse.ArgumentParser, name: str, noun: str, options: Sequence[str]) -> None:
+    """A positional that is one of ``options``; a wrong word names what is expected."""
+    p.add_argument(name, type=one_of(noun, options), choices=options)
+
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (one subparser per command)."""
-    parser = argparse.ArgumentParser(
+    """The argument parser: one subparser per command, one-line usage errors (``Parser``)."""
+    parser = Parser(
         prog="posturebreak",
         description="Reminds you to stand, stretch and walk, and keeps an honest log.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--version", action=ShowVersion)
+    sub = parser.add_subparsers(dest="command", metavar=COMMAND)
 
-    def add(name: str, func: Handler, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text)
+    def add(
+        name: str, func: Handler, help_text: str, aliases: Sequence[str] = ()
+    ) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = sub.add_parser(
+            name, help=help_text, description=help_text, aliases=aliases, command=name
+        )
         p.set_defaults(func=func)
         return p
 
+    _add_app_commands(add)
+    _add_log_commands(add)
+    _add_insight_commands(add)
+    _add_setup_commands(add)
+    return parser
+
+
+def _add_app_commands(add: Add) -> None:
+    """run, and the commands that talk to the running app."""
     run = add("run", cmd_run, "start the app (the default)")
     run.add_argument("--console", action="store_true", help="prompts in this terminal, no tray")
     add("status", cmd_status, "what the running app is doing").add_argument(
         "--json", action="store_true"
     )
-    add("break", cmd_break, "take a break now").add_argument(
-        "kind", choices=["stand", "stretch", "walk"]
+    _choice(add("break", cmd_break, "take a break now"), "kind", "a break kind", KINDS)
+    add("snooze", cmd_snooze, "snooze the open prompt").add_argument(
+        "duration", nargs="?", help="e.g. 10m (default: the first snooze choice)"
     )
-    add("snooze", cmd_snooze, "snooze the open prompt").add_argument("duration", nargs="?")
     add("skip", cmd_skip, "skip the open prompt, or the next break")
     pause = add("pause", cmd_pause, "pause reminders: 30m | until 14:30 | until tomorrow")
     pause.add_argument("spec", nargs="+", metavar="DURATION|until TIME")
     add("resume", cmd_resume, "end a pause")
     add("quit", cmd_quit, "stop the running app")
+
+
+def _add_log_commands(add: Add) -> None:
+    """plan, log, stats and export: they read the config and the log, no app needed."""
     plan = add("plan", cmd_plan, "the day's reminders as configured")
-    plan.add_argument("--date", type=_date)
+    plan.add_argument("--date", type=iso_date, metavar="YYYY-MM-DD")
     plan.add_argument("--json", action="store_true")
     log = add("log", cmd_log, "the log of prompts and breaks")
-    log.add_argument("--since", type=_date)
-    log.add_argument("--until", type=_date)
+    log.add_argument("--since", type=iso_date, metavar="YYYY-MM-DD")
+    log.add_argument("--until", type=iso_date, metavar="YYYY-MM-DD")
     log.add_argument("--json", action="store_true")
     st = add("stats", cmd_stats, "figures for a day, a week or a range")
     which = st.add_mutually_exclusive_group()
-    which.add_argument("--day", type=_date)
+    which.add_argument("--day", type=iso_date, metavar="YYYY-MM-DD")
     which.add_argument("--week", action="store_true")
     which.add_argument("--month", action="store_true")
-    st.add_argument("--since", type=_date)
-    st.add_argument("--until", type=_date)
+    st.add_argument("--since", type=iso_date, metavar="YYYY-MM-DD")
+    st.add_argument("--until", type=iso_date, metavar="YYYY-MM-DD")
     st.add_argument("--json", action="store_true")
     ex = add("export", cmd_export, "the whole log as CSV or JSON")
-    ex.add_argument("--format", choices=["csv", "json"], default="json")
-    ex.add_argument("--out", type=Path)
+    formats = ("csv", "json")
+    ex.add_argument("--format", type=one_of("a format", formats), choices=formats, default="json")
+    ex.add_argument("--out", type=Path, metavar="FILE", help="default: standard output")
+
+
+def _add_insight_commands(add: Add) -> None:
+    """report, import and walk-plan (their work is in cli_insight, loaded when they run)."""
+    rep = add("report", cmd_report, "draw the week or the month as a PNG chart")
+    which = rep.add_mutually_exclusive_group()
+    which.add_argument("--week", action="store_true", help="the week (the default)")
+    which.add_argument("--month", action="store_true", help="the calendar month")
+    rep.add_argument(
+        "--date", type=iso_date, metavar="YYYY-MM-DD", help="any day in the period (default: today)"
+    )
+    rep.add_argument("--out", type=Path, metavar="FILE.png", help="where to write the picture")
+    imp = add("import", cmd_import, "merge another machine's export (JSON or CSV) into the log")
+    imp.add_argument("file", type=Path, metavar="FILE")
+    walk = add(
+        "walk-plan",
+        cmd_walk_plan,
+        "the progressive walking plan: status, or reset",
+        aliases=("plan-walk",),
+    )
+    actions = ("status", "reset")
+    walk.add_argument(
+        "action",
+        nargs="?",
+        type=one_of("a walk-plan action", actions),
+        choices=actions,
+        default="status",
+    )
+    walk.add_argument("--json", action="store_true")
+
+
+def _add_setup_commands(add: Add) -> None:
+    """The config file and autostart."""
+    config_actions = ("path", "dirs", "check", "edit")
     add("config", cmd_config, "the config file").add_argument(
         "action",
-        choices=["path", "dirs", "check", "edit"],
+        type=one_of("a config action", config_actions),
+        choices=config_actions,
         help="path: the config file; dirs: every directory with our files; check; edit",
     )
-    add("autostart", cmd_autostart, "start at login").add_argument(
-        "action", choices=["on", "off", "status"]
+    _choice(
+        add("autostart", cmd_autostart, "start at login"),
+        "action",
+        "an autostart action",
+        ("on", "off", "status"),
     )
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or (args[0].startswith("-") and args[0] not in {"-h", "--help"}):
+    # `posturebreak --console` is `posturebreak run --console`; the top level's own options
+    # (help, version) are not run's.
+    if not args or (args[0].startswith("-") and args[0] not in {"-h", "--help", "--version"}):
         args = ["run", *args]
     ns = _parse(args)
     if isinstance(ns, int):
@@ -384,7 +352,10 @@ def _parse(args: list[str]) -> argparse.Namespace | int:
     """
     try:
         return build_parser().parse_args(args)
-    except SystemExit as exc:  # argparse already printed the usage line (or the help)
+    except UserError as exc:  # a usage error: one line (Parser), exit 2
+        print(f"posturebreak: {exc}", file=sys.stderr)
+        return exc.code
+    except SystemExit as exc:  # argparse printed the help (or --version its line)
         return int(exc.code or 0)
 
 

@@ -1,9 +1,10 @@
 """Subcommands that read the log: stats, report, import FILE, walk-plan [status|reset].
 
-``register(sub)`` adds them to ``cli.build_parser``'s subparsers (``stats`` itself stays in
-``cli.py`` and calls ``run_stats`` here). Figures come from ``EventStore.buckets`` (SQL does the
-counting) so that a ten-year log answers in well under a second; the bars of the report and the
-walking plan, which need the order of events, stream only the events they need.
+``cli.build_parser`` declares their arguments and calls these handlers when they run, so
+``posturebreak run`` never loads this module (nor the report's drawing code). Figures come
+from ``EventStore.buckets`` (SQL does the counting) so that a ten-year log answers in well
+under a second; the bars of the report and the walking plan, which need the order of events,
+stream only the events they need.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from posturebreak import insight, stats, walkplan
+from posturebreak.cli_args import UserError, check_out_path
 from posturebreak.clock import SystemClock, local_today
 from posturebreak.domain import Action, BreakKind, Event, humanize
 from posturebreak.insight import Period
@@ -33,8 +35,6 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def _user_error(message: str, code: int = 2) -> Exception:
-    from posturebreak.cli import UserError  # cli imports this module: import at call time
-
     return UserError(message, code)
 
 
@@ -110,7 +110,7 @@ def run_stats(ns: argparse.Namespace) -> int:
     start, end = _span(period, ns.day, ns.since, ns.until)
     today = _today()
     with _open_store() as store:
-        buckets = [] if store is None else store.buckets(start, end)
+        buckets = [] if store is None else _offered(store.buckets(start, end))
         upto = min(end, stats.day_bounds(today, None)[1])
         history = _history(store, upto)
     summary = insight.summarize(buckets, start, end)
@@ -158,6 +158,15 @@ def run_stats(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _offered(buckets: list[insight.Bucket]) -> list[insight.Bucket]:
+    """The buckets less the prompts that came back after a snooze: one figure of prompts.
+
+    A returning prompt is the same offered break, so the table's *prompted*, the patterns'
+    prompts and the hint ("You skip 7 of 10 prompts at 10:00") all count each break once.
+    """
+    return [b for b in buckets if not (b.action is Action.PROMPTED and b.secondary)]
+
+
 def _goal_line(days: tuple[insight.GoalDay, ...], settings: Settings, *, single: bool) -> str:
     goal = settings.goal.daily_minutes
     if single:
@@ -185,25 +194,39 @@ def _streak_line(s: insight.Streaks) -> str:
 
 def cmd_report(ns: argparse.Namespace) -> int:
     """``report``: draw the week's or the month's chart to a PNG file."""
-    from posturebreak import paths, report
+    from posturebreak import report
 
-    settings = _settings()
     period = Period.MONTH if ns.month else Period.WEEK
+    out = _report_out(ns.out, period)
+    settings = _settings()
     start, end = insight.period_bounds(period, ns.date or _today(), None)
-    out = ns.out or paths.resolve().data_dir / f"report-{period.value}.png"
-    if out.suffix.lower() != ".png":
-        raise _user_error(f"{out} does not end in .png; the report is a PNG picture")
     with _open_store() as store:
         data = build_report(
             store, settings=settings, period=period, start=start, end=end, now=min(_now(), end)
         )
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
         report.save(data, str(out))
     except OSError as exc:
         raise _user_error(f"cannot write {out}: {exc.strerror or exc}", 1) from None
     print(f"Wrote {out}")
     return 0
+
+
+def _report_out(given: Path | None, period: Period) -> Path:
+    """Where the chart goes; a given path is checked before anything is read or created."""
+    from posturebreak import paths
+
+    if given is None:  # our own data folder, made on first use like the log
+        data_dir = paths.resolve().data_dir
+        try:
+            paths.ensure_private_dir(data_dir)
+        except OSError as exc:
+            raise _user_error(f"cannot create {data_dir}: {exc.strerror or exc}", 1) from None
+        return data_dir / f"report-{period.value}.png"
+    if given.suffix.lower() != ".png":
+        raise _user_error(f"{given} does not end in .png; the report is a PNG picture")
+    check_out_path(given)
+    return given
 
 
 def build_report(
@@ -372,43 +395,3 @@ def _plan_json(status: walkplan.PlanStatus, settings: Settings) -> dict[str, obj
             for w in status.weeks
         ],
     }
-
-
-# --- parser ------------------------------------------------------------------------------------
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-23") from None
-
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``report``, ``import`` and ``walk-plan`` (alias ``plan-walk``) to ``sub``."""
-
-    def add(
-        name: str, func: object, help_text: str, aliases: tuple[str, ...] = ()
-    ) -> argparse.ArgumentParser:
-        p: argparse.ArgumentParser = sub.add_parser(
-            name, help=help_text, description=help_text, aliases=aliases
-        )
-        p.set_defaults(func=func)
-        return p
-
-    rep = add("report", cmd_report, "draw the week or the month as a PNG chart")
-    which = rep.add_mutually_exclusive_group()
-    which.add_argument("--week", action="store_true", help="the week (the default)")
-    which.add_argument("--month", action="store_true", help="the calendar month")
-    rep.add_argument("--date", type=_date, help="any day in the period (default: today)")
-    rep.add_argument("--out", type=Path, metavar="FILE.png", help="where to write the picture")
-    imp = add("import", cmd_import, "merge another machine's export (JSON or CSV) into the log")
-    imp.add_argument("file", type=Path, metavar="FILE")
-    walk = add(
-        "walk-plan",
-        cmd_walk_plan,
-        "the progressive walking plan: status, or reset",
-        aliases=("plan-walk",),
-    )
-    walk.add_argument("action", nargs="?", choices=["status", "reset"], default="status")
-    walk.add_argument("--json", action="store_true")

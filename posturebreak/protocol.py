@@ -6,6 +6,7 @@ Requests are ``{"cmd": NAME, "args": {...}}``; see ``parse_request`` for the nam
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 
@@ -104,14 +105,18 @@ def _pause(args: Mapping[str, object], ctx: Context, now: datetime) -> Command:
     raise RequestError("pause needs a duration (30m, 1h) or 'until HH:MM' or 'until tomorrow'")
 
 
-def describe(command: Command | None) -> str:
-    """A short confirmation for the CLI: "Snoozed for 10 min.", ...."""
+def describe(command: Command | None, ctx: Context, view: StatusView | None) -> str:
+    """A short confirmation for the CLI: "Snoozed the stand break for 10 min.", ....
+
+    ``view`` is the status after the command was carried out (it names the snoozed break);
+    a snooze without a span lasts the first snooze choice of ``ctx.settings``.
+    """
     if isinstance(command, TakeBreak):
         return f"{command.kind.label} break started."
     if isinstance(command, StartBreak):
         return "Break started."
     if isinstance(command, Snooze):
-        return "Snoozed." if command.span is None else f"Snoozed for {humanize(command.span)}."
+        return _snoozed(command, ctx, view)
     if isinstance(command, Skip):
         return "Skipped."
     if isinstance(command, Resume):
@@ -123,12 +128,31 @@ def describe(command: Command | None) -> str:
     return "Done."
 
 
+def _snoozed(command: Snooze, ctx: Context, view: StatusView | None) -> str:
+    # The same default as the policy's: the config always holds at least one snooze choice.
+    span = command.span if command.span is not None else ctx.settings.prompt.snooze[0]
+    kind = view.active_kind if view is not None else None
+    what = f"the {kind.value} break" if kind is not None else "the break"
+    return f"Snoozed {what} for {humanize(span)}."
+
+
+@functools.cache
+def package_version() -> str:
+    """The installed package's version (its metadata, which pyproject.toml's version fills)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("posturebreak")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
+
+
 def _iso(at: datetime | None) -> str | None:
     return at.astimezone().isoformat(timespec="seconds") if at is not None else None
 
 
 def status_json(view: StatusView) -> dict[str, object]:
-    """``status --json``: ``{"state", "next": {"kind", "at"}, "paused_until", ...}``."""
+    """``status --json``: ``{"state", "next": {"kind", "at"}, "paused_until", ..., "version"}``."""
     nxt: dict[str, object] | None = None
     if view.next_at is not None:
         kind = view.next_kind or view.active_kind
@@ -143,4 +167,5 @@ def status_json(view: StatusView) -> dict[str, object]:
         "snooze_choices": [format_duration(s) for s in view.snooze_choices],
         "today": {"taken": view.taken_today, "offered": view.prompted_today},
         "notice": view.notice,
+        "version": package_version(),
     }

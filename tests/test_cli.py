@@ -7,15 +7,24 @@ import os
 import subprocess
 import sys
 import time
+from datetime import timedelta
+from importlib import metadata
 from pathlib import Path
 
 import pytest
+import tomllib
 
+from posturebreak import protocol
 from posturebreak.cli import main
-from posturebreak.domain import Action, BreakKind, Event
+from posturebreak.commands import Snooze
+from posturebreak.domain import Action, BreakKind, Event, Mode
+from posturebreak.effects import StatusView
+from posturebreak.policy_state import Context
+from posturebreak.settings import Settings
 from posturebreak.store import EventStore
 from tests.configs import local_noon_tz, seconds_config
-from tests.sim import at
+from tests.installed import posturebreak
+from tests.sim import BERLIN, at
 
 
 @pytest.fixture
@@ -145,6 +154,131 @@ def test_control_commands_without_an_app_say_so(home, capsys):
         assert "not running" in capsys.readouterr().err
 
 
+# --- usage errors: one line that says what is expected, exit 2 ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (
+            ["break", "sit"],
+            "posturebreak: break: 'sit' is not a break kind; expected stand, stretch or walk",
+        ),
+        (
+            ["log", "--since", "banana"],
+            (
+                "posturebreak: log: --since: 'banana' is not a date; expected YYYY-MM-DD, "
+                "e.g. 2026-11-23"
+            ),
+        ),
+        (
+            ["stats", "--day", "23/11/2026"],
+            (
+                "posturebreak: stats: --day: '23/11/2026' is not a date; expected YYYY-MM-DD, "
+                "e.g. 2026-11-23"
+            ),
+        ),
+        (
+            ["export", "--format", "xml"],
+            "posturebreak: export: --format: 'xml' is not a format; expected csv or json",
+        ),
+        (
+            ["config", "show"],
+            (
+                "posturebreak: config: 'show' is not a config action; "
+                "expected path, dirs, check or edit"
+            ),
+        ),
+        (
+            ["autostart", "maybe"],
+            (
+                "posturebreak: autostart: 'maybe' is not an autostart action; "
+                "expected on, off or status"
+            ),
+        ),
+        (
+            ["walk-plan", "grow"],
+            "posturebreak: walk-plan: 'grow' is not a walk-plan action; expected status or reset",
+        ),
+    ],
+)
+def test_a_wrong_word_is_one_line_naming_what_is_expected(home, capsys, argv, line):
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert err == line + "\n"
+    assert out == ""
+
+
+def test_an_unknown_command_names_the_commands(home, capsys):
+    assert main(["repotr", "--week"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("posturebreak: 'repotr' is not a command; expected one of run, status,")
+    named = err.strip().split("expected one of ")[1].split(", ")
+    assert {"report", "import", "walk-plan", "config", "autostart"} <= set(named)
+    assert "plan-walk" not in named  # an alias, not a command of its own
+    assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["break"], "posturebreak: break: the following arguments are required: kind; usage:"),
+        (["import"], "posturebreak: import: the following arguments are required: FILE; usage:"),
+        (["log", "--since"], "posturebreak: log: --since: expected one argument; usage:"),
+        (["stats", "--week", "--month"], "posturebreak: stats: --month: not allowed with"),
+        (["plan", "--tomorrow"], "posturebreak: plan: unrecognized arguments: --tomorrow; usage:"),
+        (["--console", "--tray"], "posturebreak: run: unrecognized arguments: --tray; usage:"),
+    ],
+)
+def test_a_missing_or_unknown_argument_is_one_line_with_the_usage(home, capsys, argv, says):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(says)
+    assert len(err.splitlines()) == 1
+    assert f"usage: posturebreak {argv[0] if argv[0] != '--console' else 'run'}" in err
+
+
+def test_help_stays_argparses_own(home, capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: posturebreak [-h] [--version] COMMAND ...")
+    assert "walk-plan (plan-walk)" in out
+    assert main(["break", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: posturebreak break [-h] {stand,stretch,walk}")
+    assert "take a break now" in out
+
+
+def test_usage_errors_through_the_installed_script(tmp_path):
+    r = posturebreak(tmp_path, "break", "sit")
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr == (
+        "posturebreak: break: 'sit' is not a break kind; expected stand, stretch or walk\n"
+    )
+    assert not tmp_path.joinpath("config.toml").exists()  # a refused command creates nothing
+
+
+def test_version_is_the_installed_packages(tmp_path):
+    with (Path(__file__).resolve().parents[1] / "pyproject.toml").open("rb") as f:
+        version = tomllib.load(f)["project"]["version"]
+    r = posturebreak(tmp_path, "--version")
+    assert (r.returncode, r.stdout, r.stderr) == (0, f"posturebreak {version}\n", "")
+
+
+def test_status_json_carries_the_version():
+    view = StatusView(mode=Mode.WORKING, now=at("2026-11-23 10:00"))
+    assert protocol.status_json(view)["version"] == metadata.version("posturebreak")
+
+
+def test_a_snooze_reply_says_which_break_and_for_how_long():
+    ctx = Context(Settings(), BERLIN)
+    now = at("2026-11-23 10:00")
+    snoozed = StatusView(mode=Mode.SNOOZED, now=now, active_kind=BreakKind.STAND)
+    assert protocol.describe(Snooze(), ctx, snoozed) == "Snoozed the stand break for 5 min."
+    ten = protocol.describe(Snooze(timedelta(minutes=10)), ctx, snoozed)
+    assert ten == "Snoozed the stand break for 10 min."
+
+
 # --- two real processes -----------------------------------------------------------------
 
 
@@ -203,6 +337,7 @@ def test_the_cli_controls_a_running_console_app(tmp_path):
         )
         snoozed = _cli(tmp_path, "snooze")
         assert snoozed.returncode == 0, snoozed.stderr
+        assert snoozed.stdout == "Snoozed the stand break for 2 s.\n"  # the first choice
         _wait_for(
             lambda: json.loads(_cli(tmp_path, "status", "--json").stdout)["state"] == "prompting"
         )
@@ -211,6 +346,7 @@ def test_the_cli_controls_a_running_console_app(tmp_path):
         assert took.returncode == 0
         assert "Stretch break started" in took.stdout
         status = json.loads(_cli(tmp_path, "status", "--json").stdout)
+        assert status["version"] == metadata.version("posturebreak")
         assert status["state"] == "on_break"
         assert status["active"] == "stretch"
         assert _cli(tmp_path, "pause", "until", "tomorrow").returncode == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from datetime import datetime, timedelta, timezone
@@ -10,8 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from PIL import Image
 
-from posturebreak import cli, eventio, paths
-from posturebreak.cli_insight import register
+from posturebreak import cli, eventio, paths, report
 from posturebreak.domain import Action, BreakKind, Event
 from posturebreak.store import EventStore
 
@@ -24,17 +22,6 @@ def home(tmp_path, monkeypatch):
     monkeypatch.setenv("POSTUREBREAK_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("TZ", "Europe/Berlin")
     time.tzset()
-    original = cli.build_parser
-
-    def with_insight() -> argparse.ArgumentParser:
-        # cli.py registers these commands itself once it calls register(); until then, do it here.
-        parser = original()
-        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        if "report" not in sub.choices:
-            register(sub)
-        return parser
-
-    monkeypatch.setattr(cli, "build_parser", with_insight)
     yield tmp_path / "home"
     monkeypatch.delenv("TZ")
     time.tzset()
@@ -93,6 +80,32 @@ def test_stats_month_text_names_the_goal_and_the_streak(home, capsys):
     assert "Goal of 120 min met on 0 of" in text
     assert "Streak: none yet" in text
     assert cli.main(["stats", "--month", "--week"]) == 2  # one period at a time
+
+
+def snoozed_then_skipped(at: datetime) -> list[Event]:
+    """One offered stand break: prompted, snoozed, back again, skipped."""
+    return [
+        Event.new(at, STAND, Action.PROMPTED),
+        Event.new(at + timedelta(seconds=10), STAND, Action.SNOOZED, 300),
+        Event.new(at + timedelta(minutes=5), STAND, Action.PROMPTED, detail="snoozed 1x"),
+        Event.new(at + timedelta(minutes=6), STAND, Action.SKIPPED),
+    ]
+
+
+def test_stats_prose_and_table_count_the_same_prompts(home, capsys):
+    start = today_at(10)
+    log([e for n in range(5) for e in snoozed_then_skipped(start + timedelta(minutes=7 * n))])
+    assert cli.main(["stats", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    offered = sum(k["prompted"] for k in out["by_kind"].values())
+    assert offered == 5  # a prompt back from a snooze is the same break
+    assert sum(p["prompts"] for p in out["patterns"]) == offered
+    assert out["suggestion"].startswith("You skip 5 of 5 prompts at 10:00")
+    assert cli.main(["stats"]) == 0
+    text = capsys.readouterr().out.splitlines()
+    stand = next(line for line in text if line.startswith("Stand"))
+    assert stand.split()[1:7] == ["5", "0", "0", "5", "5", "0"]  # prompted ... missed
+    assert "You skip 5 of 5 prompts at 10:00" in text[-1]
 
 
 def test_stats_with_no_log_says_so_plainly(home, capsys):
@@ -179,7 +192,7 @@ def test_report_writes_a_hidpi_png_of_the_week_and_the_month(home, tmp_path, cap
     assert cli.main(["report", "--week", "--out", str(out)]) == 0
     assert f"Wrote {out}" in capsys.readouterr().out
     with Image.open(out) as img:
-        assert img.size == (1920, 1660)
+        assert img.size == (report.WIDTH * report.SCALE, report.HEIGHT * report.SCALE)
     assert cli.main(["report", "--month", "--out", str(tmp_path / "month.png")]) == 0
     assert (tmp_path / "month.png").stat().st_size > 10_000
 
@@ -187,6 +200,49 @@ def test_report_writes_a_hidpi_png_of_the_week_and_the_month(home, tmp_path, cap
 def test_report_refuses_a_name_that_is_not_png(home, tmp_path, capsys):
     assert cli.main(["report", "--out", str(tmp_path / "week.jpg")]) == 2
     assert "PNG" in capsys.readouterr().err
+
+
+def test_report_without_out_writes_into_the_data_folder(home, capsys):
+    assert cli.main(["report", "--month"]) == 0
+    assert (home / "report-month.png").stat().st_size > 10_000
+    assert capsys.readouterr().out.strip() == f"Wrote {home / 'report-month.png'}"
+
+
+def _tree(root) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+@pytest.mark.parametrize("command", ["report", "export"])
+@pytest.mark.parametrize(
+    ("where", "needle"),
+    [
+        ("no/such/folder/out.png", "the folder {root}/no/such/folder does not exist"),
+        ("file.txt/out.png", "{root}/file.txt is a file, not a folder"),
+        ("file.txt/deeper/out.png", "{root}/file.txt is a file, not a folder"),
+        ("folder.png", "it is a folder"),
+    ],
+)
+def test_out_into_a_missing_folder_or_under_a_file_is_refused_and_creates_nothing(
+    home, capsys, command, where, needle
+):
+    log(moved(today_at(9), 10))
+    tmp_path = home.parent
+    root = tmp_path / "out"
+    root.mkdir()
+    (root / "file.txt").write_text("keep me")
+    (root / "folder.png").mkdir()
+    before, log_before = _tree(tmp_path), paths.resolve().db_file.read_bytes()
+    target = root / where
+    argv = ["report", "--out", str(target)] if command == "report" else ["export", "--out"]
+    if command == "export":
+        argv.append(str(target))
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith(f"posturebreak: cannot write {target}: ")
+    assert needle.format(root=root) in err
+    assert _tree(tmp_path) == before  # no folder tree, no file, no config
+    assert paths.resolve().db_file.read_bytes() == log_before
 
 
 # --- walk-plan ---------------------------------------------------------------------------------
