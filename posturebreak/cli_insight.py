@@ -18,15 +18,15 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from posturebreak import insight, stats, walkplan
+from posturebreak import hours, insight, stats, walkplan
 from posturebreak.cli_args import UserError, check_out_path
-from posturebreak.clock import SystemClock, local_today
+from posturebreak.clock import SystemClock
 from posturebreak.domain import Action, BreakKind, Event, humanize
 from posturebreak.insight import Period
 from posturebreak.report import DayBar, ReportData
 
 if TYPE_CHECKING:
-    from posturebreak.settings import Settings
+    from posturebreak.settings import Schedule, Settings
     from posturebreak.store import EventStore
 
 # The actions that carry minutes moved: all the goal and the streaks need.
@@ -48,8 +48,8 @@ def _now() -> datetime:
     return SystemClock().now()
 
 
-def _today() -> date:
-    return local_today()
+def _today(schedule: Schedule) -> date:
+    return hours.work_day(schedule, _now(), None)  # a night counts for the day it started
 
 
 @contextmanager
@@ -82,22 +82,22 @@ def _writable_store() -> Iterator[EventStore]:
         yield store
 
 
-def _history(store: EventStore | None, until: datetime) -> dict[date, float]:
+def _history(store: EventStore | None, until: datetime, schedule: Schedule) -> dict[date, float]:
     if store is None:
         return {}
-    return insight.minutes_by_day(store.moved_by_quarter(until), None)
+    return insight.minutes_by_day(store.moved_by_quarter(until), None, schedule)
 
 
 def _span(
-    period: Period | None, day: date | None, since: date | None, until: date | None
+    period: Period | None, day: date | None, since: date | None, until: date | None, sched: Schedule
 ) -> tuple[datetime, datetime]:
     if since or until:
-        start = stats.day_bounds(since, None)[0] if since else EPOCH
-        end = stats.day_bounds(until or _today(), None)[1]
+        start = stats.day_bounds(since, None, sched)[0] if since else EPOCH
+        end = stats.day_bounds(until or _today(sched), None, sched)[1]
         if end <= start:
             raise _user_error("--until is before --since; swap them")
         return start, end
-    return insight.period_bounds(period or Period.DAY, day or _today(), None)
+    return insight.period_bounds(period or Period.DAY, day or _today(sched), None, sched)
 
 
 # --- stats -------------------------------------------------------------------------------------
@@ -107,15 +107,15 @@ def run_stats(ns: argparse.Namespace) -> int:
     """``stats``: figures for a day, week, month or range, with goal, streaks and patterns."""
     settings = _settings()
     period = Period.MONTH if ns.month else Period.WEEK if ns.week else Period.DAY
-    start, end = _span(period, ns.day, ns.since, ns.until)
-    today = _today()
+    start, end = _span(period, ns.day, ns.since, ns.until, settings.schedule)
+    today = _today(settings.schedule)
     with _open_store() as store:
         buckets = [] if store is None else _offered(store.buckets(start, end))
-        upto = min(end, stats.day_bounds(today, None)[1])
-        history = _history(store, upto)
+        upto = min(end, stats.day_bounds(today, None, settings.schedule)[1])
+        history = _history(store, upto, settings.schedule)
     summary = insight.summarize(buckets, start, end)
-    last_day = min((end - timedelta(microseconds=1)).astimezone().date(), today)
-    first_day = max(start, EPOCH).astimezone().date()
+    first_day, last_day = insight.span_days(max(start, EPOCH), end, settings.schedule, None)
+    last_day = min(last_day, today)
     if ns.since is None and start == EPOCH:
         first_day = min(history, default=last_day)
     days = (
@@ -150,7 +150,7 @@ def run_stats(ns: argparse.Namespace) -> int:
         out["suggestion"] = hint
         print(json.dumps(out, indent=2))
         return 0
-    print(stats.summary_text(summary))
+    print(stats.summary_text(summary, settings.schedule))
     print(_goal_line(days, settings, single=period is Period.DAY and not ns.since and not ns.until))
     print(_streak_line(streak))
     if hint:
@@ -199,7 +199,9 @@ def cmd_report(ns: argparse.Namespace) -> int:
     period = Period.MONTH if ns.month else Period.WEEK
     out = _report_out(ns.out, period)
     settings = _settings()
-    start, end = insight.period_bounds(period, ns.date or _today(), None)
+    start, end = insight.period_bounds(
+        period, ns.date or _today(settings.schedule), None, settings.schedule
+    )
     with _open_store() as store:
         data = build_report(
             store, settings=settings, period=period, start=start, end=end, now=min(_now(), end)
@@ -239,14 +241,13 @@ def build_report(
     now: datetime,
 ) -> ReportData:
     """The figures for the chart of ``[start, end)`` as they stood at ``now``."""
-    first = start.astimezone().date()
-    last = (end - timedelta(microseconds=1)).astimezone().date()
-    today = now.astimezone().date()
+    first, last = insight.span_days(start, end, settings.schedule, None)
+    today = hours.work_day(settings.schedule, now, None)
     events = [] if store is None else store.iter_events(start, end)
     outcomes = insight.day_outcomes(events, first, last, None, settings)
     heat_from = stats.week_bounds(min(last, today) - timedelta(weeks=11), None)[0]
-    upto = min(end, stats.day_bounds(today, None)[1])
-    history = _history(store, upto)
+    upto = min(end, stats.day_bounds(today, None, settings.schedule)[1])
+    history = _history(store, upto, settings.schedule)
     heat = {d: m for d, m in history.items() if d >= heat_from.date()}
     status = _plan_status(store, settings, now)
     days = insight.goal_days(history, first, min(last, today), settings)
@@ -254,7 +255,7 @@ def build_report(
     moved = sum(o.moved for o in outcomes)
     streak = insight.streaks(history, min(last, today), settings)
     when = "this week" if period is Period.WEEK else "this month"
-    if end <= stats.day_bounds(today, None)[0] or start > now:
+    if end <= stats.day_bounds(today, None, settings.schedule)[0] or start > now:
         when = "that week" if period is Period.WEEK else "that month"
     headline = (
         f"You moved {humanize(timedelta(minutes=moved))} {when} — the goal was met on"
