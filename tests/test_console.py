@@ -5,19 +5,17 @@ from __future__ import annotations
 import io
 import os
 import queue
-import shutil
 import subprocess
-import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
 from posturebreak.console import ConsoleFrontEnd
 from posturebreak.domain import BreakKind, Mode
 from posturebreak.effects import BeginBreak, EndBreak, StatusView
+from tests.installed import SCRIPT
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
@@ -39,13 +37,6 @@ notice = "2s"
 [idle]
 probe = "none"
 """
-
-
-def installed_posturebreak() -> str:
-    script = Path(sys.executable).with_name("posturebreak")
-    found = str(script) if script.exists() else shutil.which("posturebreak")
-    assert found, "the posturebreak console script is not installed"
-    return found
 
 
 def test_a_status_line_during_the_countdown_clears_it_first():
@@ -86,7 +77,7 @@ def test_a_real_console_app_says_each_thing_once(tmp_path):
     (tmp_path / "config.toml").write_text(SHORT, encoding="utf-8")
     env = {**os.environ, "POSTUREBREAK_HOME": str(tmp_path), "PYTHONUNBUFFERED": "1"}
     app = subprocess.Popen(
-        [installed_posturebreak(), "run", "--console"],
+        [str(SCRIPT), "run", "--console"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

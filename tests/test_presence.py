@@ -36,6 +36,7 @@ from posturebreak.presence import (
 from posturebreak.settings import DndSettings, Settings
 from tests.configs import local_noon_tz, seconds_config
 from tests.fakes import FakeClock, FixedProbe, RecordingFront, RecordingStore, RecordingWakeup
+from tests.installed import SCRIPT
 from tests.sim import BERLIN, at
 
 MIN = timedelta(minutes=1)
@@ -577,9 +578,8 @@ def test_the_real_app_logs_no_natural_break_while_a_listed_app_holds_and_nobody_
     d.sync()
     config = seconds_config(every="6s", timeout="30s", idle_probe="x11")
     (tmp_path / "config.toml").write_text(config + '[do_not_disturb]\napps = ["impress"]\n')
-    script = Path(sys.executable).parent / "posturebreak"
     app = subprocess.Popen(
-        [str(script), "run", "--console"],
+        [str(SCRIPT), "run", "--console"],
         env=app_env(tmp_path),
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -30,6 +29,7 @@ from posturebreak.store import EventStore
 from posturebreak.unfinished import APP_STOPPED, closing_events, tail
 from tests.configs import local_noon_tz, seconds_config
 from tests.fakes import FakeClock, RecordingFront, RecordingStore, RecordingWakeup
+from tests.installed import SCRIPT
 from tests.sim import BERLIN, Sim, at, check_prompt_outcomes
 
 TIMEOUT = Settings().prompt.timeout
@@ -202,8 +202,6 @@ def test_the_log_tail_is_read_only_as_far_back_as_something_may_be_open():
 
 
 # --- the real app, killed with SIGKILL ----------------------------------------------------------
-
-SCRIPT = Path(sys.executable).parent / "posturebreak"
 
 
 def app_env(home: Path) -> dict[str, str]:

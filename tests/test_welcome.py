@@ -14,7 +14,7 @@ from posturebreak.domain import BreakKind, Mode
 from posturebreak.effects import StatusView
 from posturebreak.welcome import MARKER, Home, Welcome, first_start, welcome_text
 from tests.desktop_rig import App, config_text, desktop, wait_for
-from tests.test_console import installed_posturebreak
+from tests.installed import SCRIPT
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
 
@@ -70,7 +70,7 @@ def test_an_app_that_ran_before_the_welcome_existed_is_not_greeted(tmp_path):
 def _console_start(home, config: str) -> str:
     (home / "config.toml").write_text(config, encoding="utf-8")
     done = subprocess.run(
-        [installed_posturebreak(), "run", "--console"],
+        [str(SCRIPT), "run", "--console"],
         input="q\n",
         capture_output=True,
         text=True,
