@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import queue
+import re
 import subprocess
 import threading
 import time
@@ -15,6 +16,7 @@ import pytest
 from posturebreak.console import ConsoleFrontEnd
 from posturebreak.domain import BreakKind, Mode
 from posturebreak.effects import BeginBreak, EndBreak, StatusView
+from tests.configs import local_noon_tz, seconds_config
 from tests.installed import SCRIPT
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
@@ -130,3 +132,42 @@ def test_a_real_console_app_says_each_thing_once(tmp_path):
     for line in text.split("\n"):
         shown = line.rsplit("\r", 1)[-1]
         assert not ("left" in shown and "[" in shown), repr(line)
+
+
+@pytest.mark.slow
+def test_status_names_the_day_of_a_pause_that_ends_on_another_day(tmp_path):
+    """Through the installed script, as a person types it: `pause 99h`, then `status`."""
+    (tmp_path / "config.toml").write_text(seconds_config(every="1h"), encoding="utf-8")
+    env = {**os.environ, "POSTUREBREAK_HOME": str(tmp_path), "TZ": local_noon_tz()}
+    env.pop("DISPLAY", None)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=30, check=False
+        )
+
+    app = subprocess.Popen(
+        [str(SCRIPT), "run", "--console"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while cli("status").returncode != 0:
+            assert time.monotonic() < deadline, "the app never answered"
+            time.sleep(0.2)
+        assert cli("pause", "30m").returncode == 0
+        today = cli("status").stdout.splitlines()[0]
+        assert re.fullmatch(r"Paused until \d\d:\d\d", today), today
+        assert cli("pause", "99h").returncode == 0
+        later = cli("status").stdout.splitlines()[0]
+        assert re.fullmatch(r"Paused until (Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d:\d\d", later), later
+        assert cli("quit").returncode == 0
+        app.wait(timeout=15)
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait(timeout=10)
