@@ -307,6 +307,9 @@ def command(subject: str, home: Path, python: str) -> tuple[list[str], dict[str,
         return ["workrave"], {}
     home.mkdir(exist_ok=True)
     (home / "config.toml").write_text(NOTHING_DUE.format(backend=subject))
+    # An everyday start, not the first one: the first start's welcome bubble (a notify-send
+    # process at the moment the icon docks) is not what a person waits for every morning.
+    (home / "welcomed").touch()
     return [python, "-m", "posturebreak", "run"], {"POSTUREBREAK_HOME": str(home)}
 
 
