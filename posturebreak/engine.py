@@ -35,6 +35,7 @@ from posturebreak.effects import (
 )
 from posturebreak.exercises import Exercise, ExerciseLibrary
 from posturebreak.policy_state import Context, Observation, PolicyState, initial_state
+from posturebreak.store import LogReplaced
 from posturebreak.today import TodayCounter
 
 log = logging.getLogger("posturebreak.engine")
@@ -46,8 +47,8 @@ JUMP_THRESHOLD_S = 2.0
 class StorePort(Protocol):
     """The event log. Called from the engine thread only."""
 
-    def append(self, event: Event) -> None:
-        """Write one event as one committed transaction."""
+    def append(self, event: Event) -> LogReplaced | None:
+        """Write one event as one committed transaction; say if the log file was replaced."""
         ...
 
 
@@ -347,13 +348,15 @@ class Engine:
         was_failing = len(self._unsaved) > 1
         while self._unsaved:
             try:
-                self._store.append(self._unsaved[0])
+                replaced = self._store.append(self._unsaved[0])
             except Exception as exc:  # noqa: BLE001  a log failure must never stop reminders
                 if not was_failing:
                     log.warning("cannot write to the log: %s", exc)
                     self._front.notify(_unsaved_note(len(self._unsaved)))
                 return
             self._unsaved.pop(0)
+            if replaced is not None:
+                self._front.notify(Notify("posturebreak reopened its log", replaced.message()))
         if was_failing:
             log.info("the log is writable again; saved the waiting events")
 

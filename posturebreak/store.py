@@ -101,9 +101,8 @@ _MOVED = (
     " WHERE action IN ('completed', 'ended_early', 'natural') AND at < ?"
     " GROUP BY q ORDER BY q"
 )
-_MAGIC = b"SQLite format 3\x00"
-# Logs up to this size (years of normal use) get a full structural check on open, in
-# milliseconds; bigger ones only the cheap checks, so opening stays interactive.
+# Logs up to this size with their -wal (years of normal use) get SQLite's structural check on
+# open, in well under a second; bigger ones only the cheap reads, so opening stays interactive.
 _THOROUGH_MAX_BYTES = 32 * 1024 * 1024
 _LATEST = "ORDER BY seq DESC LIMIT 1"
 
@@ -233,50 +232,46 @@ def _prepare_file(path: Path) -> None:
     os.close(fd)
 
 
-def _check_header(path: Path) -> None:
-    """``_DamagedLogError`` unless ``path`` is empty or a plausible, untruncated SQLite file."""
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as f:
-            head = f.read(100)
-    except OSError as exc:
-        raise StoreError(
-            f"Cannot read the event log {path}: {exc.strerror or exc}; check its permissions."
-        ) from None
-    if head and not head.startswith(_MAGIC):
-        raise _DamagedLogError("it is not an SQLite database")
-    if len(head) < 100:
-        if head:
-            raise _DamagedLogError("it is cut short")
-        return
-    # The header's page count is trustworthy when its two change counters agree (file format
-    # §1.3.7); a file shorter than that lost pages, even if the -wal hides it from a quick look.
-    page_size = int.from_bytes(head[16:18], "big")
-    page_size = 65536 if page_size == 1 else page_size
-    pages = int.from_bytes(head[28:32], "big")
-    if head[24:28] == head[92:96] and size < pages * page_size:
-        raise _DamagedLogError(f"it is cut short ({size} of {pages * page_size} bytes)")
+def _sidecars(path: Path) -> Iterator[Path]:
+    for suffix in ("-wal", "-shm", "-journal"):
+        yield path.with_name(path.name + suffix)
+
+
+def _size_with_wal(path: Path) -> int:
+    """Bytes in the log and its -wal: how long a full structural check would read."""
+    total = 0
+    for part in (path, path.with_name(path.name + "-wal")):
+        with contextlib.suppress(OSError):
+            total += part.stat().st_size
+    return total
 
 
 def _probe(conn: sqlite3.Connection, *, thorough: bool) -> int:
-    """The file's schema version, reading only; ``_DamagedLogError`` if it is not a usable log."""
+    """The file's schema version, reading only; ``_DamagedLogError`` if it is not a usable log.
+
+    Only SQLite judges damage, reading through the -wal: a main file shorter than its header's
+    page count is healthy while the missing pages sit in the -wal (a checkpoint cut off by a
+    full disk leaves exactly that), so file sizes prove nothing.
+    """
     try:
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "events" in tables:
-            # Touch the newest pages and the time index: a truncated file fails here, cheaply.
+        if thorough:
+            problem = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+            if problem != "ok":
+                # One line for the user: SQLite's report spans lines and names the schema.
+                first = " ".join(str(problem).replace("*** in database main ***", "").split())
+                raise _DamagedLogError(f"SQLite finds it damaged: {first}")
+        elif "events" in tables:
+            # Touch the newest pages and the indexes: a truncated file fails here, cheaply.
             conn.execute("SELECT * FROM events ORDER BY rowid DESC LIMIT 1").fetchall()
             if version >= 2:
                 conn.execute("SELECT at FROM events ORDER BY at DESC LIMIT 1").fetchall()
             if version >= 5:
                 conn.execute("SELECT seq FROM events ORDER BY seq DESC LIMIT 1").fetchall()
-        if thorough:
-            problem = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
-            if problem != "ok":
-                raise _DamagedLogError(f"it is damaged ({problem})")
     except sqlite3.DatabaseError as exc:
         if _is_damage(exc):
-            raise _DamagedLogError(f"it is damaged or not an SQLite database ({exc})") from None
+            raise _DamagedLogError(f"SQLite finds it damaged or not a database: {exc}") from None
         raise
     if version == 0 and tables:
         raise _DamagedLogError("it is an SQLite database, but not a posturebreak log")
@@ -308,10 +303,9 @@ def _move_aside(path: Path, reason: str) -> MovedAside:
     target = _aside_name(path)
     try:
         # Sidecars first: a -wal left next to a fresh file would be replayed into it.
-        for suffix in ("-wal", "-shm", "-journal"):
-            side = path.with_name(path.name + suffix)
+        for side in _sidecars(path):
             if side.exists():
-                side.rename(target.with_name(target.name + suffix))
+                side.rename(target.with_name(target.name + side.name[len(path.name) :]))
         path.rename(target)
     except OSError as exc:
         raise StoreError(
@@ -320,6 +314,15 @@ def _move_aside(path: Path, reason: str) -> MovedAside:
         ) from None
     _log.warning("moved damaged event log %s to %s: %s", path, target, reason)
     return MovedAside(original=path, moved_to=target, reason=reason)
+
+
+def _keep_orphans(path: Path) -> None:
+    """Rename a -wal/-shm whose log is gone: replayed into a new file it would corrupt it."""
+    stamp = SystemClock().now().strftime("%Y%m%dT%H%M%SZ")
+    for side in _sidecars(path):
+        with contextlib.suppress(OSError):
+            if side.exists():
+                side.rename(side.with_name(f"{side.name}.orphan-{stamp}"))
 
 
 def _row_to_event(row: tuple[str, str, str | None, str, float | None, str, int]) -> Event:
@@ -341,32 +344,85 @@ def _row_to_event(row: tuple[str, str, str | None, str, float | None, str, int])
         ) from None
 
 
+@dataclass(frozen=True)
+class LogReplaced:
+    """The log file was deleted or replaced while open; writing goes on in the file now there.
+
+    ``moved`` is set when the file found at the path was damaged and had to be moved aside.
+    """
+
+    path: Path
+    reason: str
+    moved: MovedAside | None = None
+
+    def message(self) -> str:
+        """One line for the user: what happened and where the answers go now."""
+        also = (
+            ""
+            if self.moved is None
+            else f" (a damaged file there was kept as {self.moved.moved_to})"
+        )
+        return (
+            f"The event log {self.path} {self.reason}; answers from now on are saved there{also}."
+        )
+
+
+_Ident = tuple[int, int]
+
+
+def _ident(path: Path) -> _Ident | None:
+    """Which file ``path`` names now (device, inode), following links; ``None`` if none."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _real(path: Path) -> Path:
+    """The file a (possibly symlinked) log path names: what is checked and moved aside."""
+    return Path(os.path.realpath(path))
+
+
 class EventStore:
     """The append-only event log on one SQLite file (or in memory, for tests).
 
     Use it from one thread only (the engine's); other processes open their own.
     """
 
-    def __init__(self, conn: sqlite3.Connection, where: str, busy_timeout_ms: int) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        where: str,
+        busy_timeout_ms: int,
+        path: Path | None = None,
+        ident: _Ident | None = None,
+    ) -> None:
         """Wrap an open, migrated connection; use ``open`` or ``memory`` instead."""
         self._conn = conn
         self._where = where
         self._busy_ms = busy_timeout_ms
+        # The path as given (it may be a link) and the file the connection has open.
+        self._path = path
+        self._ident = ident
+        self._notice: LogReplaced | None = None
 
     @classmethod
     def open(cls, path: Path, busy_timeout_ms: int = 5000) -> tuple[EventStore, MovedAside | None]:
         """Open (creating as needed) the log at ``path`` and bring its schema up to date.
 
-        A damaged or foreign file (and its -wal/-shm) is renamed to
+        A file SQLite reports damaged, or a foreign database, (and its -wal/-shm) is renamed to
         ``<name>.corrupt-<UTC timestamp>`` and a new empty log started; the ``MovedAside`` says
-        where it went. Raises ``StoreError`` for a log from a newer posturebreak, permission
-        problems or a full disk, and ``StoreLocked`` when another process holds the write lock.
+        where it went. When ``path`` is a symlink, the file it points to is the log: that is
+        what is checked and moved aside, and the link is left to name the new log. Raises
+        ``StoreError`` for a log from a newer posturebreak, permission problems or a full disk,
+        and ``StoreLocked`` when another process holds the write lock.
         """
         with _private_umask():
             try:
                 return cls._open_file(path, busy_timeout_ms), None
             except _DamagedLogError as damaged:
-                moved = _move_aside(path, str(damaged))
+                moved = _move_aside(_real(path), str(damaged))
             try:
                 return cls._open_file(path, busy_timeout_ms), moved
             except _DamagedLogError as damaged:  # a brand-new file never is
@@ -374,15 +430,16 @@ class EventStore:
 
     @classmethod
     def _open_file(cls, path: Path, busy_timeout_ms: int) -> EventStore:
-        _prepare_file(path)
-        where = str(path)
+        real = _real(path)
+        _prepare_file(real)
+        where = str(real)
         try:
             # Judge the file read-only first: a writable connection would fold a -wal into a
             # damaged file (and delete it) on close, and the damaged file must be kept intact.
-            _check_header(path)
-            probe = sqlite3.connect(path.absolute().as_uri() + "?mode=ro", uri=True)
+            before = _ident(real)
+            probe = sqlite3.connect(real.as_uri() + "?mode=ro", uri=True)
             try:
-                version = _probe(probe, thorough=path.stat().st_size <= _THOROUGH_MAX_BYTES)
+                version = _probe(probe, thorough=_size_with_wal(real) <= _THOROUGH_MAX_BYTES)
             finally:
                 probe.close()
             _refuse_newer(where, version)
@@ -395,15 +452,20 @@ class EventStore:
         except sqlite3.Error as exc:
             raise _translate(exc, where, "open the log", busy_timeout_ms) from None
         try:
-            return cls._setup(conn, where, busy_timeout_ms, version, wal=True)
+            store = cls._setup(conn, where, busy_timeout_ms, version, wal=True)
         except sqlite3.Error as exc:
             conn.close()
             if _is_damage(exc):
-                raise _DamagedLogError(f"it is damaged ({exc})") from None
+                raise _DamagedLogError(f"SQLite finds it damaged: {exc}") from None
             raise _translate(exc, where, "open the log", busy_timeout_ms) from None
         except BaseException:
             conn.close()
             raise
+        # The same file before the check and after the connection is set up: that file is the
+        # one the connection holds (SQLite does not hand out its descriptor to fstat).
+        store._path = path
+        store._ident = before if before is not None and before == _ident(real) else None
+        return store
 
     @classmethod
     def memory(cls) -> EventStore:
@@ -425,11 +487,15 @@ class EventStore:
             _migrate(conn, where)
         return cls(conn, where, busy_ms)
 
-    def append(self, event: Event) -> None:
+    def append(self, event: Event) -> LogReplaced | None:
         """Add ``event`` in one committed transaction; ``StoreError`` if it cannot be saved.
 
-        The log gives it the next sequence number (any ``event.seq`` is ignored).
+        The log gives it the next sequence number (any ``event.seq`` is ignored). When the log
+        file was deleted or replaced since it was opened, the store first opens (or starts) the
+        log now at the path and writes there, never into the lost file; the ``LogReplaced``
+        returned says so, once.
         """
+        self._notice = self._follow_path() or self._notice
         try:
             self._conn.execute(_INSERT, _row(event))
         except sqlite3.IntegrityError as exc:
@@ -438,6 +504,27 @@ class EventStore:
             raise ValueError(f"event {event.id} is already in the log") from None
         except sqlite3.Error as exc:
             raise _translate(exc, self._where, "save an event", self._busy_ms) from None
+        # Told with the first event that reached the new file (a failed write keeps it).
+        notice, self._notice = self._notice, None
+        return notice
+
+    def _follow_path(self) -> LogReplaced | None:
+        """Reopen the log if its path no longer names the file open (one stat per write)."""
+        if self._path is None:
+            return None
+        now = _ident(self._path)
+        if now is not None and now == self._ident:
+            return None
+        reason = "was deleted; a new log was started" if now is None else "was replaced"
+        _log.warning("event log %s %s while open; reopening it", self._path, reason)
+        # SQLite skips the closing checkpoint of a file that moved, so closing cannot touch the
+        # sidecars of whatever file is at the path now.
+        self._conn.close()
+        if now is None:
+            _keep_orphans(_real(self._path))
+        fresh, moved = EventStore.open(self._path, self._busy_ms)
+        self._conn, self._where, self._ident = fresh._conn, fresh._where, fresh._ident
+        return LogReplaced(self._path, reason, moved)
 
     def merge(self, events: Iterable[Event]) -> int:
         """Add the events whose id is not in the log yet, in one transaction; how many were new.

@@ -502,7 +502,7 @@ def test_a_cut_short_log_whose_newest_pages_are_in_its_wal_is_moved_aside_untouc
     store, moved = EventStore.open(db)
     store.close()
     assert moved is not None
-    assert moved.reason.startswith("it is cut short")
+    assert moved.reason.startswith("SQLite finds it damaged: Page ")
     kept_wal = moved.moved_to.with_name(moved.moved_to.name + "-wal")
     assert (moved.moved_to.read_bytes(), kept_wal.read_bytes()) == before
 
