@@ -174,7 +174,7 @@ def test_a_log_replaced_by_another_file_gets_the_next_answers(db, tmp_path):
     with store:
         store.append(ev(0))
         remove_log(db)
-        os.replace(other, db)
+        other.replace(db)
         told = store.append(ev(1, Action.STARTED))
         assert told is not None
         assert "replaced" in told.message()
