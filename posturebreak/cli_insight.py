@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from posturebreak import hours, insight, stats, walkplan
 from posturebreak.cli_args import UserError, check_out_path
@@ -313,12 +313,35 @@ def _plan_series(
 
 
 def cmd_import(ns: argparse.Namespace) -> int:
-    """``import FILE``: merge another machine's export (JSON or CSV) into this log by event id."""
-    from posturebreak.eventio import ImportFormatError, parse_events
+    """``import FILE``: merge another machine's export (JSON or CSV) into this log by event id.
+
+    The file is read twice, in chunks: first every record is validated (and an id listed twice
+    refuses the file), then the events are merged in one transaction, so a bad file changes
+    nothing and a huge one never has to fit in memory.
+    """
+    from posturebreak.eventio import ImportFormatError, check_events, read_events
 
     path: Path = ns.file
     try:
-        text = path.read_text(encoding="utf-8")
+        with _open_export(path) as stream:
+            total = check_events(stream, where=path.name)
+        with _writable_store() as store, _open_export(path) as stream:
+            added = store.merge(read_events(stream, where=path.name))
+    except ImportFormatError as exc:
+        raise _user_error(f"{exc}; nothing was imported") from None
+    known = total - added
+    print(
+        f"Imported {added} new event{'' if added == 1 else 's'} from {path.name}"
+        + (f" ({known} already in the log)." if known else ".")
+    )
+    return 0
+
+
+@contextmanager
+def _open_export(path: Path) -> Iterator[TextIO]:
+    """``path`` open for reading as UTF-8 text, or the one-line error saying why it cannot be."""
+    try:
+        stream = path.open(encoding="utf-8", newline="")
     except FileNotFoundError:
         raise _user_error(
             f"{path} does not exist; give the file `posturebreak export` wrote"
@@ -327,24 +350,13 @@ def cmd_import(ns: argparse.Namespace) -> int:
         raise _user_error(
             f"{path} is a folder; give the file `posturebreak export` wrote"
         ) from None
-    except UnicodeDecodeError:
-        raise _user_error(
-            f"{path} is not UTF-8 text; give the JSON or CSV file `posturebreak export` wrote"
-        ) from None
     except OSError as exc:
         raise _user_error(f"cannot read {path}: {exc.strerror or exc}", 1) from None
-    try:
-        events = parse_events(text, where=path.name)
-    except ImportFormatError as exc:
-        raise _user_error(f"{exc}; nothing was imported") from None
-    with _writable_store() as store:
-        added = store.merge(events)
-    known = len(events) - added
-    print(
-        f"Imported {added} new event{'' if added == 1 else 's'} from {path.name}"
-        + (f" ({known} already in the log)." if known else ".")
-    )
-    return 0
+    with stream:
+        try:
+            yield stream
+        except OSError as exc:  # e.g. the disk went away halfway through
+            raise _user_error(f"cannot read {path}: {exc.strerror or exc}", 1) from None
 
 
 # --- walk-plan ---------------------------------------------------------------------------------

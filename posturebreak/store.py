@@ -532,7 +532,7 @@ class EventStore:
         The new ones get this log's next sequence numbers in the order given (an export's order,
         for ``import``); the numbers they carried from another machine are ignored.
         """
-        rows = [_row(e) for e in events]
+        rows = (_row(e) for e in events)  # streamed: an import can be far bigger than memory
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             try:

@@ -155,7 +155,7 @@ def test_importing_another_machines_export_twice_changes_nothing(home, tmp_path,
         ('[{"id": "x"}]', "record 1: missing at"),
         ("id,at,kind,action,duration_s,detail\nnot-a-uuid,2026,stand,prompted,,\n", "line 2"),
         ("hello", "not a JSON list or a CSV"),
-        ("[1, ", "not valid JSON"),
+        ("[1, ", "record 1: expected an object"),
     ],
 )
 def test_a_malformed_import_is_one_clear_line_and_changes_nothing(
