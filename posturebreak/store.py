@@ -304,7 +304,13 @@ def _move_aside(path: Path, reason: str) -> MovedAside:
     try:
         # Sidecars first: a -wal left next to a fresh file would be replayed into it.
         for side in _sidecars(path):
-            if side.exists():
+            if not side.exists():
+                continue
+            # The -shm is an index SQLite rebuilds from the -wal, and an empty -wal holds
+            # nothing (the read-only check itself may leave both): only data is kept.
+            if side.name.endswith("-shm") or side.stat().st_size == 0:
+                side.unlink()
+            else:
                 side.rename(target.with_name(target.name + side.name[len(path.name) :]))
         path.rename(target)
     except OSError as exc:

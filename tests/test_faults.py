@@ -400,3 +400,53 @@ def test_a_simulated_month_keeps_memory_flat_and_the_log_exact(tmp_path):
     assert prompted
     assert len(started) == len(prompted)
     assert not [e for e in events if e.action in {Action.SKIPPED, Action.MISSED}]
+
+
+def cli(home: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "posturebreak", *argv],
+        env=app_env(home),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_a_log_deleted_and_replaced_under_the_app_gets_the_next_answers(tmp_path):
+    (tmp_path / "config.toml").write_text(BUSY)
+    db = tmp_path / "events.sqlite3"
+    sides = [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]
+    backup = tmp_path / "backup.sqlite3"
+    with EventStore.open(backup)[0] as store:
+        store.append(Event.new(datetime(2026, 1, 1, tzinfo=timezone.utc), None, Action.PAUSED))
+    with running_app(tmp_path) as proc:
+        wait_serving(tmp_path, proc)
+        assert cli(tmp_path, "break", "stand").returncode == 0
+        time.sleep(1.3)  # the one-second break is over
+        # Keep the old files readable after they are deleted, to see that nothing reaches them.
+        held = [os.open(f, os.O_RDONLY) for f in sides[:2]]
+        try:
+            for f in sides:
+                f.unlink()
+            backup.replace(db)
+            before = [os.fstat(fd).st_size for fd in held]
+            since = datetime.now(timezone.utc)
+            assert cli(tmp_path, "break", "stand").returncode == 0
+            skipped = cli(tmp_path, "skip").returncode == 0
+            time.sleep(2.5)  # a prompt or two of the busy day goes to the log as well
+            assert [os.fstat(fd).st_size for fd in held] == before
+        finally:
+            for fd in held:
+                os.close(fd)
+        assert ask(tmp_path, "quit")["ok"]
+        proc.wait(10)
+        out, err = proc.communicate(timeout=10)
+    assert "Traceback" not in err
+    assert (out + err).count("answers from now on are saved there") == 1
+    events = logged(tmp_path)
+    assert events[0].action is Action.PAUSED  # the file that took the log's place
+    after = [e for e in events if e.at >= since]
+    assert Action.STARTED in [e.action for e in after]
+    assert (Action.SKIPPED in [e.action for e in after]) or not skipped
+    assert not [e for e in events[1:] if e.at < since], "the deleted log's events came back"
