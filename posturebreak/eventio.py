@@ -7,6 +7,12 @@ none, and ``seq`` the exporting log's sequence number (null for an event never s
 CSV has the same columns in that order; an empty ``kind``, ``duration_s`` or ``seq`` cell means
 null. Exports written before ``seq`` existed (no such field, or the six-column CSV header) still
 read. On import the numbers are informative only: the receiving log numbers events itself.
+
+This is export format 2 (``FORMAT``). It is implied, not written, so that releases before the
+format number still read what this one exports; a later format puts ``"v": <format>`` on every
+JSON record (a ``v`` CSV column), and this reader refuses it by name, asking for an update.
+Reading streams in chunks with each record bounded (size, nesting, digits), so a hostile or huge
+file is refused in one line without exhausting memory or Python's recursion and digit limits.
 """
 
 from __future__ import annotations
