@@ -6,6 +6,10 @@ WAL mode with ``synchronous=FULL``: each ``append`` is one committed transaction
 Every row carries a sequence number assigned at append; reads come back in that order (the
 order things happened on this machine), while time ranges filter on the event's own time.
 
+Damage is SQLite's word alone (``PRAGMA quick_check`` through the -wal, or SQLITE_CORRUPT /
+NOTADB): a damaged file is renamed aside, never deleted. Before each write the store checks
+that its path still names the file it opened (one stat), and reopens the log there if not.
+
 Thread rule: one ``EventStore`` is used by one thread at a time — the engine's. It may be opened
 on another thread (the composition root) and handed over, but never shared. Readers such as the
 CLI open their own ``EventStore`` on the same file.
