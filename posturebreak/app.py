@@ -51,12 +51,22 @@ def _err(message: str) -> None:
 
 
 def _setup_logging(p: paths.Paths) -> None:
+    """Log to the app log, opened 0600 without following links; without it, say so once."""
+    from posturebreak.private import UnsafePathError, open_private
+
     root = logging.getLogger("posturebreak")
     root.setLevel(logging.INFO)
-    with contextlib.suppress(OSError):
-        handler = logging.FileHandler(p.app_log_file, encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
+    try:
+        paths.ensure_private_dir(p.data_dir)
+        fd = open_private(p.app_log_file, os.O_WRONLY | os.O_APPEND)
+    except OSError as exc:
+        why = str(exc) if isinstance(exc, UnsafePathError) else f"{p.app_log_file}: {exc.strerror}"
+        _err(f"could not open its log ({why}); running without it.")
+        return
+    stream = os.fdopen(fd, "a", encoding="utf-8")
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
 
 
 def run(*, console: bool = False, env: Mapping[str, str] | None = None) -> int:
@@ -80,11 +90,15 @@ def run(*, console: bool = False, env: Mapping[str, str] | None = None) -> int:
     if use_console and not console:
         print("posturebreak: no display found, so reminders will appear in this terminal.")
     from posturebreak.control import AlreadyRunning, ControlError, InstanceLock
+    from posturebreak.private import UnsafePathError
 
     lock = InstanceLock(p)
     try:
         lock.acquire()
     except AlreadyRunning as exc:
+        _err(str(exc))
+        return 1
+    except UnsafePathError as exc:  # a planted link or another user's file: one line
         _err(str(exc))
         return 1
     except OSError as exc:

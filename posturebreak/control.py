@@ -28,7 +28,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 
-from posturebreak.paths import Paths, ensure_private_dir
+from posturebreak import private
+from posturebreak.paths import (
+    Paths,
+    ensure_private_dir,
+    forget_socket_dir,
+    make_socket_dir,
+    socket_path_fits,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -99,7 +106,7 @@ def _read_pid(fd: int) -> int | None:
 def _lock_held_here(paths: Paths) -> bool:
     """Whether this process holds the instance lock (a second descriptor cannot take it)."""
     try:
-        fd = os.open(paths.lock_file, os.O_RDWR)
+        fd = os.open(paths.lock_file, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
         return False
     try:
@@ -135,12 +142,14 @@ class InstanceLock:
 
         Raises:
             AlreadyRunning: another live process holds it.
-            OSError: the runtime directory cannot be created or written.
+            OSError: the runtime directory cannot be created or written; an
+                ``UnsafePathError`` (one line saying what to do) when it or the lock file is
+                not ours alone, e.g. a planted symbolic link, which is never followed.
         """
         if self._fd is not None:
             return
         ensure_private_dir(self._paths.runtime_dir)
-        fd = os.open(self._paths.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = private.open_private(self._paths.lock_file, os.O_RDWR)  # truncated only once held
         if not _flock(fd, take=True):
             try:
                 pid = _read_pid(fd)
@@ -300,6 +309,7 @@ class ControlServer:
         self._threads: set[threading.Thread] = set()
         self._reading: set[socket.socket] = set()
         self._socket_id: tuple[int, int] | None = None
+        self._socket_dir: Path | None = None  # the private short directory, when one is used
         self._token: str | None = None
 
     def start(self) -> None:
@@ -312,6 +322,8 @@ class ControlServer:
             return
         try:
             ensure_private_dir(self._paths.runtime_dir)
+        except private.UnsafePathError as exc:
+            raise ControlError(str(exc)) from exc
         except OSError as exc:
             raise ControlError(f"cannot create {self._paths.runtime_dir}: {exc.strerror}") from exc
         listener = self._listen_tcp() if _use_tcp() else self._listen_unix()
@@ -326,13 +338,13 @@ class ControlServer:
     def _listen_unix(self) -> socket.socket:
         if sys.platform == "win32":
             raise RuntimeError("Unix sockets are not used on Windows (the TCP endpoint is)")
-        path = self._paths.socket_file
+        path = self._socket_path()
         self._remove_stale_socket(path)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old_umask = os.umask(0o177)  # the socket is born 0600: no window where others can connect
         try:
             sock.bind(os.fspath(path))
-            info = path.stat()
+            info = path.lstat()
         except OSError as exc:
             sock.close()
             raise ControlError(f"cannot listen on {path}: {exc.strerror or exc}") from exc
@@ -340,6 +352,21 @@ class ControlServer:
             os.umask(old_umask)
         self._socket_id = (info.st_dev, info.st_ino)
         return sock
+
+    def _socket_path(self) -> Path:
+        """Where to bind, in a directory checked to be ours alone (made first if need be)."""
+        try:
+            if not socket_path_fits(self._paths.runtime_dir / "control.sock"):
+                self._socket_dir = make_socket_dir(self._paths)
+            path = self._paths.socket_file
+            private.check_private_dir(path.parent)
+        except private.UnsafePathError as exc:
+            raise ControlError(str(exc)) from exc
+        except OSError as exc:
+            raise ControlError(
+                f"cannot make a place for the socket: {exc.strerror or exc}"
+            ) from exc
+        return path
 
     def _remove_stale_socket(self, path: Path) -> None:
         try:
@@ -350,6 +377,10 @@ class ControlServer:
             raise ControlError(
                 f"{path} exists and this process does not hold {self._paths.lock_file}; "
                 "refusing to replace it."
+            )
+        if stat.S_ISLNK(info.st_mode):
+            raise ControlError(
+                str(private.UnsafePathError(path, "is a symbolic link, not our file"))
             )
         if not stat.S_ISSOCK(info.st_mode):
             raise ControlError(f"{path} exists and is not a socket: move it away and start again.")
@@ -490,6 +521,9 @@ class ControlServer:
             if (info.st_dev, info.st_ino) == self._socket_id:  # never unlink a successor's
                 path.unlink()
         self._socket_id = None
+        made, self._socket_dir = self._socket_dir, None
+        if made is not None:
+            forget_socket_dir(self._paths, made)
 
     def __enter__(self) -> ControlServer:
         self.start()
@@ -508,6 +542,18 @@ def _connect_unix(paths: Paths, timeout: float) -> socket.socket:
     if sys.platform == "win32":
         raise RuntimeError("Unix sockets are not used on Windows (the TCP endpoint is)")
     path = paths.socket_file
+    if not socket_path_fits(path):  # too deep and no private directory recorded: none listens
+        raise NotRunning
+    try:
+        private.check_private_dir(path.parent)
+    except FileNotFoundError as exc:
+        raise NotRunning from exc
+    except OSError as exc:  # someone else's directory: whatever listens there is not ours
+        raise ControlError(
+            str(exc)
+            if isinstance(exc, private.UnsafePathError)
+            else f"cannot look at {path.parent}: {exc.strerror or exc}"
+        ) from exc
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import enum
 import logging
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from posturebreak.private import UnsafePathError, open_private
 from posturebreak.status_text import clock_time
 
 if TYPE_CHECKING:
@@ -65,7 +67,7 @@ def first_start(data_dir: Path, *, log_is_empty: bool) -> bool:
     A log with events but no marker is an app from before the welcome existed: the marker is
     written at once so it is never greeted as new.
     """
-    if (data_dir / MARKER).exists():
+    if os.path.lexists(data_dir / MARKER):  # a planted link counts: never written through
         return False
     if not log_is_empty:
         remember_welcomed(data_dir)
@@ -74,9 +76,13 @@ def first_start(data_dir: Path, *, log_is_empty: bool) -> bool:
 
 
 def remember_welcomed(data_dir: Path) -> None:
-    """Write the marker (readable by the user only); a failure only means a second welcome."""
+    """Write the marker (0600, never through a link); a failure only means a second welcome."""
     try:
-        fd = os.open(data_dir / MARKER, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        fd = open_private(data_dir / MARKER, os.O_WRONLY)
+    except UnsafePathError as exc:
+        log.warning("cannot remember that the welcome was shown: %s", exc)
+        print(f"posturebreak: {exc}", file=sys.stderr)
+        return
     except OSError as exc:
         log.warning("cannot remember that the welcome was shown: %s", exc)
         return
