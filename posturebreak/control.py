@@ -542,9 +542,8 @@ def _connect_unix(paths: Paths, timeout: float) -> socket.socket:
     if sys.platform == "win32":
         raise RuntimeError("Unix sockets are not used on Windows (the TCP endpoint is)")
     path = paths.socket_file
-    if not socket_path_fits(path):  # too deep and no private directory recorded: none listens
-        raise NotRunning
     try:
+        private.check_private_dir(paths.runtime_dir)
         private.check_private_dir(path.parent)
     except FileNotFoundError as exc:
         raise NotRunning from exc
@@ -554,6 +553,8 @@ def _connect_unix(paths: Paths, timeout: float) -> socket.socket:
             if isinstance(exc, private.UnsafePathError)
             else f"cannot look at {path.parent}: {exc.strerror or exc}"
         ) from exc
+    if not socket_path_fits(path):  # too deep and no private directory recorded: none listens
+        raise NotRunning
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:

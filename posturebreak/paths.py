@@ -121,7 +121,9 @@ def make_socket_dir(p: Paths) -> Path:
     if not socket_path_fits(made / _SOCKET_NAME):
         made.rmdir()
         raise private.UnsafePathError(
-            p.runtime_dir, "is too deep for a socket address", "use a shorter POSTUREBREAK_HOME"
+            p.runtime_dir,
+            f"is too deep for a socket address, and so is {made.parent}",
+            "set a shorter TMPDIR or POSTUREBREAK_HOME",
         )
     fd = private.open_private(p.socket_dir_record, os.O_WRONLY)
     with os.fdopen(fd, "wb") as out:
