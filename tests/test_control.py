@@ -101,7 +101,7 @@ def paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Paths]:
     monkeypatch.setenv("POSTUREBREAK_HOME", str(tmp_path / "home"))
     resolved = resolve()
     yield resolved
-    # socket_file may be the short fallback in the temp directory, outside tmp_path
+    # socket_file may be in the private short directory in the temp dir, outside tmp_path
     resolved.socket_file.unlink(missing_ok=True)
 
 
