@@ -27,11 +27,12 @@ _HOURS_ONLY_FROM = 10 * _HOUR
 def countdown(span: timedelta) -> str:
     """A time left as the tray says it: ``under a minute``, ``12 min``, ``1 h 05 min``, ``30 h``.
 
-    Minutes and hours are rounded up, so "1 min" is never shown while more than a minute is left
-    and the text only ever counts down.
+    Minutes and hours are rounded up, so the words only ever count down and each of them
+    holds for a whole minute (or hour): "2 min" from 2 min down to just over 1 min.
     """
     seconds = max(0.0, span.total_seconds())
-    if seconds < _MINUTE:
+    if seconds <= _MINUTE:
+        # Not "1 min": rounded up, that would hold only at exactly 60 s and flicker past.
         return "under a minute"
     if seconds >= _HOURS_ONLY_FROM:
         return f"{math.ceil(seconds / _HOUR)} h"
