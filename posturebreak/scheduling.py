@@ -4,7 +4,7 @@ The engine runs a pure policy that says "wake me at T". :class:`WakeupScheduler`
 happen with a ``BackgroundScheduler`` and no polling loop: exactly one job, id ``"wakeup"``,
 replaced on every :meth:`~WakeupScheduler.arm`.
 
-Traps this module exists to avoid (DESIGN §3):
+Traps this module exists to avoid:
 
 - APScheduler's default ``misfire_grace_time=1`` silently drops a wake-up that runs a second
   late (a busy machine, a suspend). The job uses ``misfire_grace_time=None, coalesce=True``, so

@@ -1,4 +1,4 @@
-"""The event log: an append-only SQLite table of ``Event`` (DESIGN §4).
+"""The event log: an append-only SQLite table of ``Event``.
 
 WAL mode with ``synchronous=FULL``: each ``append`` is one committed transaction, so a crash or
 ``kill -9`` loses nothing that was acknowledged. Readers (the CLI) never block the writer.
