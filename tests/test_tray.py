@@ -207,29 +207,47 @@ def desktop(tmp_path, monkeypatch) -> Iterator[dict[str, str]]:
     )
     assert bus.stdout is not None
     env["DBUS_SESSION_BUS_ADDRESS"] = bus.stdout.readline().strip()
-    trayer = subprocess.Popen(
-        [
-            "trayer",
-            "--edge",
-            "top",
-            "--align",
-            "right",
-            "--widthtype",
-            "request",
-            "--height",
-            "32",
-            "--transparent",
-            "false",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
+    trayer_log = tmp_path / "trayer.log"
+
+    def start_trayer() -> subprocess.Popen[bytes]:
+        with trayer_log.open("ab") as log:
+            return subprocess.Popen(
+                [
+                    "trayer",
+                    "--edge",
+                    "top",
+                    "--align",
+                    "right",
+                    "--widthtype",
+                    "request",
+                    "--height",
+                    "32",
+                    "--transparent",
+                    "false",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                env=env,
+            )
+
+    def docked() -> bool:
+        return bool(run("xdotool", "search", "--classname", "trayer", check=False).strip())
+
+    # trayer sometimes dies at start while the X server still holds the tray selection of the
+    # one the previous test stopped: start it again rather than fail on the rig.
+    trayer = start_trayer()
     try:
-        wait_for(
-            lambda: run("xdotool", "search", "--classname", "trayer", check=False).strip(),
-            "trayer to start",
-        )
+        for _attempt in range(3):
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and trayer.poll() is None and not docked():
+                time.sleep(0.05)
+            if docked():
+                break
+            stop(trayer)
+            time.sleep(0.5)
+            trayer = start_trayer()
+        else:
+            raise AssertionError(f"trayer did not start: {trayer_log.read_text()}")
         yield env
     finally:
         stop(trayer)
