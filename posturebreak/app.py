@@ -237,7 +237,7 @@ def _run_console(
 
     welcome = welcome_for(
         p.data_dir,
-        log_is_empty=store.count() == 0,
+        log_is_empty=lambda: store.count() == 0,
         home=Home.CONSOLE,
         say=lambda text: print(text, flush=True),
     )

@@ -61,15 +61,18 @@ def welcome_text(view: StatusView, home: Home) -> str:
     return f"{where} \N{EM DASH} {nxt}. {how}"
 
 
-def first_start(data_dir: Path, *, log_is_empty: bool) -> bool:
+def first_start(data_dir: Path, *, log_is_empty: Callable[[], bool]) -> bool:
     """Whether this start is the first one: no marker yet and nothing in the log.
+
+    ``log_is_empty`` is asked only when there is no marker: on every later start counting a
+    years-long log would be start-up work for nothing.
 
     A log with events but no marker is an app from before the welcome existed: the marker is
     written at once so it is never greeted as new.
     """
     if os.path.lexists(data_dir / MARKER):  # a planted link counts: never written through
         return False
-    if not log_is_empty:
+    if not log_is_empty():
         remember_welcomed(data_dir)
         return False
     return True
@@ -118,7 +121,7 @@ class Welcome:
 
 
 def welcome_for(
-    data_dir: Path, *, log_is_empty: bool, home: Home, say: Callable[[str], None]
+    data_dir: Path, *, log_is_empty: Callable[[], bool], home: Home, say: Callable[[str], None]
 ) -> Welcome | None:
     """A :class:`Welcome` when this is the first start, else ``None``."""
     if not first_start(data_dir, log_is_empty=log_is_empty):

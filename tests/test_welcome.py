@@ -53,17 +53,17 @@ def test_the_welcome_names_the_first_break_and_how_to_reach_the_app(berlin):
 def test_it_is_said_once_and_remembered(tmp_path, berlin):
     said: list[str] = []
     welcome = Welcome(said.append, Home.TRAY_MENU, tmp_path)
-    assert first_start(tmp_path, log_is_empty=True)
+    assert first_start(tmp_path, log_is_empty=lambda: True)
     welcome.greet(first_view())
     welcome.greet(first_view())
     assert len(said) == 1
     assert (tmp_path / MARKER).exists()
     assert (tmp_path / MARKER).stat().st_mode & 0o077 == 0
-    assert not first_start(tmp_path, log_is_empty=True)
+    assert not first_start(tmp_path, log_is_empty=lambda: True)
 
 
 def test_an_app_that_ran_before_the_welcome_existed_is_not_greeted(tmp_path):
-    assert not first_start(tmp_path, log_is_empty=False)
+    assert not first_start(tmp_path, log_is_empty=lambda: False)
     assert (tmp_path / MARKER).exists()  # and it stays that way even once the log is empty
 
 

@@ -209,7 +209,7 @@ def run_desktop(
 
     welcome = welcome_for(
         p.data_dir,
-        log_is_empty=store.count() == 0,
+        log_is_empty=lambda: store.count() == 0,
         home=_home(tray),
         say=say_welcome,
     )
