@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -22,12 +23,14 @@ from posturebreak import config, paths, unfinished
 from posturebreak.cards import remembered_exercises
 from posturebreak.clock import SystemClock
 from posturebreak.domain import Action, BreakKind
-from posturebreak.engine import Engine, Message, Quit
+from posturebreak.engine import Engine
 from posturebreak.exercises import ExerciseLibrary, LibraryError
+from posturebreak.messages import Message, Quit, Tell
 from posturebreak.policy_state import Context
 from posturebreak.settings import Settings
 from posturebreak.store import EventStore, StoreError
 from posturebreak.today import TodayCounter
+from posturebreak.writer import LogWriter
 
 if TYPE_CHECKING:
     from posturebreak.presence import Presence
@@ -117,48 +120,103 @@ def run(*, console: bool = False, env: Mapping[str, str] | None = None) -> int:
 def _run_locked(
     settings: Settings, p: paths.Paths, env: Mapping[str, str], *, use_console: bool
 ) -> int:
+    opened = _open_log(p)
+    if opened is None:
+        return 1
+    store, writer = opened
+    try:
+        return _run_with_log(settings, p, env, store, writer, use_console=use_console)
+    finally:
+        left = writer.close()
+        if left:
+            _err(
+                f"{len(left)} event(s) could not be saved: neither the log nor the spool"
+                f" {p.spool_file} could take them. Free some disk space before the next start."
+            )
+
+
+def _open_log(p: paths.Paths) -> tuple[EventStore, LogWriter] | None:
+    """The log and its writer, with last run's spool merged in; ``None`` after saying why."""
+    from posturebreak.private import UnsafePathError
+    from posturebreak.spool import Spool
+
     try:
         store, moved = EventStore.open(p.db_file)
     except StoreError as exc:
         _err(str(exc))
-        return 1
+        return None
     if moved is not None:
         _err(
             f"the log {moved.original} could not be read ({moved.reason}). It was kept as "
             f"{moved.moved_to} and a new log was started."
         )
-    with store:
-        clock = SystemClock()
-        now = clock.now()
-        # A prompt or break left open by a crash or kill -9 gets its one outcome now.
-        for event in unfinished.closing_events(
-            unfinished.tail(store), settings.prompt.timeout, now
-        ):
-            store.append(event)
-        plan_now = walk_plan(settings, store, now)
-        ctx = Context(
-            settings,
-            None,
-            plan_now.target if plan_now else None,
-            plan_now.headline() if plan_now else "",
-        )
-        recent = store.events(since=now - ROTATION_MEMORY)
-        today = TodayCounter(None, recent, settings.schedule)
-        try:
-            library: ExerciseLibrary | None = ExerciseLibrary.load()
-        except LibraryError as exc:
-            log.warning("exercise library unavailable: %s", exc)
-            library = None
-        shown = remembered_exercises(recent)
-        if use_console:
-            return _run_console(
-                ctx, clock=clock, store=store, p=p, today=today, library=library, shown=shown
-            )
-        from posturebreak.desktop.launch import run_desktop
+    try:
+        spool = Spool.open(p.spool_file)
+    except OSError as exc:
+        store.close()
+        why = str(exc) if isinstance(exc, UnsafePathError) else f"{p.spool_file}: {exc.strerror}"
+        _err(f"cannot open the spool ({why}); check that {p.data_dir} is yours and writable.")
+        return None
+    clock = SystemClock()
+    writer = LogWriter(store, spool, clock)
+    writer.recover()  # what a locked or full log kept back last time goes in first
+    return store, writer
 
-        return run_desktop(
-            ctx, clock=clock, store=store, p=p, env=env, today=today, library=library, shown=shown
+
+def _run_with_log(
+    settings: Settings,
+    p: paths.Paths,
+    env: Mapping[str, str],
+    store: EventStore,
+    writer: LogWriter,
+    *,
+    use_console: bool,
+) -> int:
+    clock = SystemClock()
+    now = clock.now()
+    # A prompt or break left open by a crash or kill -9 gets its one outcome now; what the
+    # spool still holds (the log locked since) comes after everything in the log.
+    waiting = writer.pending()
+    tail = unfinished.tail(store) + waiting
+    writer.write_now(unfinished.closing_events(tail, settings.prompt.timeout, now))
+    plan_now = walk_plan(settings, store, now)
+    ctx = Context(
+        settings,
+        None,
+        plan_now.target if plan_now else None,
+        plan_now.headline() if plan_now else "",
+    )
+    since = now - ROTATION_MEMORY
+    recent = store.events(since=since) + [e for e in writer.pending() if e.at >= since]
+    today = TodayCounter(None, recent, settings.schedule)
+    try:
+        library: ExerciseLibrary | None = ExerciseLibrary.load()
+    except LibraryError as exc:
+        log.warning("exercise library unavailable: %s", exc)
+        library = None
+    shown = remembered_exercises(recent)
+    log_env = LogEnv(writer, lambda: store.count() == 0 and not writer.pending())
+    if use_console:
+        return _run_console(
+            ctx, clock=clock, log_env=log_env, p=p, today=today, library=library, shown=shown
         )
+    from posturebreak.desktop.launch import run_desktop
+
+    return run_desktop(
+        ctx, clock=clock, log_env=log_env, p=p, env=env, today=today, library=library, shown=shown
+    )
+
+
+@dataclass(frozen=True)
+class LogEnv:
+    """The log as the front ends see it: the writer, and whether the log is empty.
+
+    ``is_empty`` reads the log itself, so it may be asked only before the writer starts (by
+    the welcome, while the front end is built).
+    """
+
+    writer: LogWriter
+    is_empty: Callable[[], bool]
 
 
 def walk_plan(settings: Settings, store: EventStore, now: datetime) -> PlanStatus | None:
@@ -184,11 +242,18 @@ def presence_for(settings: Settings, env: Mapping[str, str], holder: list[Engine
 
 
 @contextlib.contextmanager
-def serving(engine: Engine, p: paths.Paths, presence: Presence) -> Iterator[None]:
-    """Run the wake-up scheduler, the control channel and the presence watcher around the loop."""
+def serving(
+    engine: Engine, p: paths.Paths, presence: Presence, writer: LogWriter
+) -> Iterator[None]:
+    """Run the writer, scheduler, control channel and presence watcher around the loop.
+
+    The owner closes the writer once the loop is done: its last events are queued by then.
+    """
     from posturebreak.control import ControlServer
     from posturebreak.scheduling import WakeupScheduler
 
+    writer.attach_notices(lambda note: engine.post(Tell(note)))
+    writer.start()
     scheduler = WakeupScheduler(engine.wake)
     engine.attach_wakeup(scheduler)
     server = ControlServer(p, engine.handle_control)
@@ -221,7 +286,7 @@ def _run_console(
     ctx: Context,
     *,
     clock: SystemClock,
-    store: EventStore,
+    log_env: LogEnv,
     p: paths.Paths,
     today: TodayCounter,
     library: ExerciseLibrary | None,
@@ -237,21 +302,28 @@ def _run_console(
 
     welcome = welcome_for(
         p.data_dir,
-        log_is_empty=lambda: store.count() == 0,
+        log_is_empty=log_env.is_empty,
         home=Home.CONSOLE,
         say=lambda text: print(text, flush=True),
     )
     front = ConsoleFrontEnd(post, sys.stdout, sys.stdin, welcome)
     presence = presence_for(ctx.settings, os.environ, holder)
     engine = Engine(
-        ctx, clock, store, front, presence=presence, today=today, library=library, shown=shown
+        ctx,
+        clock,
+        log_env.writer,
+        front,
+        presence=presence,
+        today=today,
+        library=library,
+        shown=shown,
     )
     holder.append(engine)
     quit_on_signals(lambda: engine.post(Quit()))
     print(f"posturebreak is running in this terminal. {HELP}", flush=True)
     if presence.notice:
         print(f"posturebreak: {presence.notice}")
-    with _terminal_restored(), serving(engine, p, presence):
+    with _terminal_restored(), serving(engine, p, presence, log_env.writer):
         threading.Thread(target=front.read_keys, name="console-keys", daemon=True).start()
         engine.run()
     front.stop()

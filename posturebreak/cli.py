@@ -59,19 +59,37 @@ def _local_midnight(day: date) -> datetime:
 
 
 def _open_log_events(since: datetime | None = None, until: datetime | None = None) -> list[Event]:
+    from posturebreak.spool import read_pending
     from posturebreak.store import EventStore, StoreError
 
     p = _paths()
-    if not p.db_file.exists():
-        return []
-    try:
-        store, moved = EventStore.open(p.db_file)
-    except StoreError as exc:
-        raise UserError(str(exc), code=1) from None
-    if moved is not None:
-        print(_moved_message(moved), file=sys.stderr)
-    with store:
-        return store.events(since=since, until=until)
+    events: list[Event] = []
+    if p.db_file.exists():
+        try:
+            store, moved = EventStore.open(p.db_file)
+        except StoreError as exc:
+            raise UserError(str(exc), code=1) from None
+        if moved is not None:
+            print(_moved_message(moved), file=sys.stderr)
+        with store:
+            events = store.events(since=since, until=until)
+    # Answers the app made durable in the spool while the log refused writes are part of the
+    # log as far as the person is concerned: shown after it, as they will be merged.
+    logged = {e.id for e in events}
+    waiting = [
+        e
+        for e in read_pending(p.spool_file)
+        if e.id not in logged
+        and (since is None or e.at >= since)
+        and (until is None or e.at < until)
+    ]
+    if waiting:
+        print(
+            f"posturebreak: {len(waiting)} event(s) wait in {p.spool_file} (the log was locked"
+            " or its disk full); listed last, they join the log once it takes writes again.",
+            file=sys.stderr,
+        )
+    return events + waiting
 
 
 def _moved_message(moved: object) -> str:

@@ -14,10 +14,10 @@ from posturebreak.cli_args import UserError
 
 
 def _ask(payload: dict[str, object]) -> dict[str, object]:
-    from posturebreak.control import ControlError, NotRunning, request
+    from posturebreak.control import ControlError, NotRunning, ask
 
     try:
-        return request(paths.resolve(), payload)
+        return ask(paths.resolve(), payload)
     except (NotRunning, ControlError) as exc:
         raise UserError(str(exc), code=1) from None
 

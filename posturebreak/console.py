@@ -18,8 +18,8 @@ from typing import TextIO
 from posturebreak.commands import Command, FinishBreak, Skip, Snooze, StartBreak
 from posturebreak.domain import BreakKind, Mode, humanize
 from posturebreak.effects import BeginBreak, EndBreak, Notify, ShowPrompt, StatusView
-from posturebreak.engine import Do, Message, Quit
 from posturebreak.exercises import Exercise
+from posturebreak.messages import Do, Message, Quit
 from posturebreak.welcome import Welcome
 
 # Carriage return, blanks over the countdown's "  m:ss left  ", carriage return.

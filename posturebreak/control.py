@@ -75,6 +75,10 @@ class ControlError(Exception):
     """The control channel failed: no answer in time, a garbled reply, or a setup problem."""
 
 
+class ControlRetry(ControlError):  # noqa: N818  a kind of ControlError, named for what to do
+    """The exchange broke off (a timeout, a dropped connection): asking again may work."""
+
+
 # --- the instance lock -----------------------------------------------------------------------
 
 
@@ -249,15 +253,21 @@ def _parse_request(raw: bytes, token: str | None) -> dict[str, object] | str:
         return 'request needs a "cmd" string, like {"cmd": "status"}'
     if not isinstance(args, dict):
         return 'request "args" must be a JSON object'
+    request_id = obj.get("id")
+    if request_id is not None and not (isinstance(request_id, str) and 0 < len(request_id) <= 64):
+        return 'request "id" must be a string of 1 to 64 characters'
+    parsed: dict[str, object] = {"cmd": cmd, "args": args}
+    if request_id is not None:
+        parsed["id"] = request_id
     given = obj.get("token")
     if token is None:
-        return {"cmd": cmd, "args": args}
+        return parsed
     # Only the TCP channel (Windows) has a token; hmac maps libcrypto, so it loads only then.
     import hmac
 
     if not (isinstance(given, str) and hmac.compare_digest(given.encode(), token.encode())):
         return "permission denied: missing or wrong token"
-    return {"cmd": cmd, "args": args}
+    return parsed
 
 
 def _other_user(sock: socket.socket) -> bool:
@@ -565,7 +575,7 @@ def _connect_unix(paths: Paths, timeout: float) -> socket.socket:
     except OSError as exc:  # a timeout (stuck app) or EAGAIN (its backlog is full)
         sock.close()
         reason = exc.strerror or "timed out"
-        raise ControlError(f"cannot reach posturebreak at {path}: {reason}; try again.") from exc
+        raise ControlRetry(f"cannot reach posturebreak at {path}: {reason}; try again.") from exc
     if _other_user(sock):
         sock.close()
         raise ControlError(f"{path} belongs to another user; refusing to talk to it.")
@@ -583,7 +593,7 @@ def _connect_tcp(paths: Paths, message: dict[str, object], timeout: float) -> so
     except ConnectionRefusedError as exc:
         raise NotRunning from exc
     except OSError as exc:
-        raise ControlError(f"cannot reach posturebreak on port {port}: {exc}") from exc
+        raise ControlRetry(f"cannot reach posturebreak on port {port}: {exc}") from exc
 
 
 def request(paths: Paths, payload: Mapping[str, object], timeout: float = 5.0) -> dict[str, object]:
@@ -607,21 +617,21 @@ def request(paths: Paths, payload: Mapping[str, object], timeout: float = 5.0) -
         except (BrokenPipeError, ConnectionResetError):
             pass  # the server refused early (busy, wrong user); its reason is still readable
         except OSError as exc:
-            raise ControlError(f"cannot send to posturebreak: {exc.strerror or exc}") from exc
+            raise ControlRetry(f"cannot send to posturebreak: {exc.strerror or exc}") from exc
         try:
             left = max(0.001, timeout - (time.monotonic() - started))
             raw = _read_line(sock, _MAX_REPLY_BYTES, left)
         except TimeoutError as exc:
-            raise ControlError(
+            raise ControlRetry(
                 f"posturebreak did not answer within {timeout:g} s; it may be stuck. "
                 "Try again, or restart it."
             ) from exc
         except _TooLargeError as exc:
             raise ControlError("posturebreak sent a reply that is far too large.") from exc
         except OSError as exc:
-            raise ControlError(f"the connection to posturebreak broke: {exc}") from exc
+            raise ControlRetry(f"the connection to posturebreak broke: {exc}") from exc
     if raw is None:
-        raise ControlError("posturebreak closed the connection without answering.")
+        raise ControlRetry("posturebreak closed the connection without answering.")
     try:
         reply = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
@@ -629,3 +639,41 @@ def request(paths: Paths, payload: Mapping[str, object], timeout: float = 5.0) -
     if not isinstance(reply, dict):
         raise ControlError("posturebreak sent a reply that is not a JSON object.")
     return reply
+
+
+def ask(paths: Paths, payload: Mapping[str, object], patience: float = 60.0) -> dict[str, object]:
+    """Send one request until the app answers it, at most ``patience`` seconds in all.
+
+    The request carries an id: when an answer is slow or a connection breaks, asking again
+    with the same id gets the first answer and never carries the request out twice.
+
+    Raises:
+        NotRunning: no app is listening.
+        ControlError: no answer within ``patience`` (the app may still carry it out).
+    """
+    import uuid
+
+    message = {**payload, "id": uuid.uuid4().hex}
+    deadline = time.monotonic() + patience
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            reply = request(paths, message, timeout=max(1.0, min(_ATTEMPT_S, left)))
+        except ControlRetry:
+            if deadline - time.monotonic() <= 0:
+                raise ControlError(_NO_ANSWER.format(s=patience)) from None
+            time.sleep(0.2)  # a dropped connection or a full backlog: ask again, same id
+            continue
+        if not reply.get("pending"):
+            return reply
+        if deadline - time.monotonic() <= 0:
+            raise ControlError(_NO_ANSWER.format(s=patience))
+
+
+# One attempt waits a little longer than the server waits for its engine, so a slow answer
+# arrives as "pending" (ask again) rather than as a timeout.
+_ATTEMPT_S = 15.0
+_NO_ANSWER = (
+    "posturebreak has not answered within {s:g} s; it may still carry this out."
+    " See `posturebreak status` before trying again."
+)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import logging
 import queue
-import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -20,6 +19,7 @@ from posturebreak.cards import CardChooser
 from posturebreak.clock import Clock
 from posturebreak.commands import Command
 from posturebreak.domain import BreakKind, Event
+from posturebreak.durability import Durability, Saved
 from posturebreak.effects import (
     ArmWakeup,
     BeginBreak,
@@ -34,21 +34,28 @@ from posturebreak.effects import (
     UpdateStatus,
 )
 from posturebreak.exercises import Exercise, ExerciseLibrary
+from posturebreak.messages import Answers, Do, Message, Query, Quit, Tell, Tick
 from posturebreak.policy_state import Context, Observation, PolicyState, initial_state
-from posturebreak.store import LogReplaced
 from posturebreak.today import TodayCounter
 
 log = logging.getLogger("posturebreak.engine")
 
 # A wall clock that moved by more than this between two steps was changed, not just late.
 JUMP_THRESHOLD_S = 2.0
+# How long the control server waits for the engine's answer before telling the client it is
+# still on its way (the client then asks again with the same request id).
+ANSWER_WAIT_S = 10.0
 
 
-class StorePort(Protocol):
-    """The event log. Called from the engine thread only."""
+class LogPort(Protocol):
+    """Where the engine's events go: the log writer. Called from the engine thread only.
 
-    def append(self, event: Event) -> LogReplaced | None:
-        """Write one event as one committed transaction; say if the log file was replaced."""
+    ``submit`` returns at once (the engine never waits on the disk); ``done``, when given, is
+    called on the writer's thread once the events are durable, or known not to be.
+    """
+
+    def submit(self, events: Sequence[Event], done: Callable[[Saved], None] | None = None) -> None:
+        """Save ``events`` in order, after everything submitted before."""
         ...
 
 
@@ -108,57 +115,6 @@ class FrontEnd(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Tick:
-    """Time to look at the clock (``reason`` is for the diagnostic log)."""
-
-    reason: str = "timer"
-
-
-@dataclass
-class Reply:
-    """A one-shot answer slot for a request made from another thread."""
-
-    done: threading.Event = field(default_factory=threading.Event)
-    value: Mapping[str, object] = field(default_factory=dict)
-
-    def set(self, value: Mapping[str, object]) -> None:
-        """Answer (engine thread)."""
-        self.value = value
-        self.done.set()
-
-    def wait(self, timeout: float) -> Mapping[str, object]:
-        """Wait for the answer (requesting thread)."""
-        if not self.done.wait(timeout):
-            return {"ok": False, "error": "the app did not answer in time"}
-        return self.value
-
-
-@dataclass(frozen=True)
-class Do:
-    """Apply a person's command; ``reply`` (if any) receives the outcome."""
-
-    command: Command
-    reply: Reply | None = None
-
-
-@dataclass(frozen=True)
-class Query:
-    """Ask for the status."""
-
-    reply: Reply
-
-
-@dataclass(frozen=True)
-class Quit:
-    """Stop the loop; an open prompt or a running break is closed with its outcome first."""
-
-    reply: Reply | None = None
-
-
-Message = Tick | Do | Query | Quit
-
-
 class Engine:
     """Owns the policy state and the log; runs on one thread via ``run()``."""
 
@@ -166,7 +122,7 @@ class Engine:
         self,
         ctx: Context,
         clock: Clock,
-        store: StorePort,
+        store: LogPort,
         front: FrontEnd,
         wakeup: WakeupPort | None = None,
         *,
@@ -182,9 +138,8 @@ class Engine:
         self._front = front
         self._wakeup = wakeup
         self._pending_wake: datetime | None = None
-        # Events the log could not take yet (disk full, locked): kept in order and retried
-        # before the next write, so reminders go on and nothing is silently dropped.
-        self._unsaved: list[Event] = []
+        self._batch: list[Event] = []  # the Record effects of the step being carried out
+        self._answers = Answers()
         self._presence = presence
         self._today = today if today is not None else TodayCounter(ctx.tz)
         self._cards = CardChooser(library, shown)
@@ -224,26 +179,33 @@ class Engine:
         self.post(Tick(reason))
 
     def handle_control(self, request: Mapping[str, object]) -> Mapping[str, object]:
-        """Serve one control request (called from the control server's thread)."""
+        """Serve one control request (called from the control server's threads).
+
+        A request with an ``id`` seen before is not carried out again: it gets the first
+        one's answer (waiting for it if that is still on its way), so a client that retries
+        after a timeout never skips two breaks.
+        """
         try:
             req = protocol.parse_request(request, self.ctx, self._clock.now())
         except protocol.RequestError as exc:
             return {"ok": False, "error": str(exc)}
-        reply = Reply()
-        if req is protocol.STATUS:
-            self.post(Query(reply))
-        elif req is protocol.QUIT:
-            self.post(Quit(reply))
-        elif not isinstance(req, protocol.Special):
-            self.post(Do(req, reply))
-        # Shorter than the client's own 5 s, so a slow engine says so itself.
-        return reply.wait(4.0)
+        request_id = request.get("id")
+        reply, first = self._answers.slot(request_id if isinstance(request_id, str) else None)
+        if first:
+            if req is protocol.STATUS:
+                self.post(Query(reply))
+            elif req is protocol.QUIT:
+                self.post(Quit(reply))
+            elif not isinstance(req, protocol.Special):
+                self.post(Do(req, reply))
+        return reply.wait(ANSWER_WAIT_S)
 
     # --- the engine thread ----------------------------------------------------------------
 
     def run(self) -> None:
         """Process messages until ``Quit``. The first step happens at once."""
         self._step(None)
+        self._flush()
         while True:
             msg = self._queue.get()
             if isinstance(msg, Quit):
@@ -260,6 +222,7 @@ class Engine:
         wait for ``Quit``, so an open prompt stays open for the next call.
         """
         self._step(None)
+        self._flush()
         while True:
             try:
                 msg = self._queue.get_nowait()
@@ -274,29 +237,60 @@ class Engine:
         """Close what is open (one outcome for each prompt and break), then answer."""
         self._state, fx = policy.stop(self._state, self.ctx, self._clock.now())
         self._carry_all(fx)
-        if msg.reply is not None:
-            msg.reply.set({"ok": True, "message": "posturebreak is quitting."})
+        reply = msg.reply
+        if reply is None:
+            self._flush()
+            return
 
-    def _handle(self, msg: Tick | Do | Query) -> None:
+        def answer(saved: Saved) -> None:
+            reply.set({"ok": True, "message": "posturebreak is quitting." + _saved_note(saved)})
+
+        self._flush(answer)
+
+    def _handle(self, msg: Tick | Do | Query | Tell) -> None:
         """One message of the loop (all but ``Quit``)."""
+        if isinstance(msg, Tell):
+            self._front.notify(msg.note)
+            return
         if isinstance(msg, Query):
             self._step(None)
+            self._flush()
             msg.reply.set({"ok": True, "status": self._status_json()})
             return
         command = msg.command if isinstance(msg, Do) else None
         fx = self._step(command)
-        if isinstance(msg, Do) and msg.reply is not None:
-            rejected = [e.reason for e in fx if isinstance(e, Rejected)]
-            if rejected:
-                msg.reply.set({"ok": False, "error": rejected[0]})
-            else:
-                msg.reply.set(
-                    {
-                        "ok": True,
-                        "message": protocol.describe(command, self.ctx, self.view),
-                        "status": self._status_json(),
-                    }
-                )
+        if not isinstance(msg, Do) or msg.reply is None:
+            self._flush()
+            return
+        reply = msg.reply
+        rejected = [e.reason for e in fx if isinstance(e, Rejected)]
+        if rejected:
+            self._flush()
+            reply.set({"ok": False, "error": rejected[0]})
+            return
+        answer: dict[str, object] = {
+            "ok": True,
+            "message": protocol.describe(command, self.ctx, self.view),
+            "status": self._status_json(),
+        }
+
+        def acknowledge(saved: Saved) -> None:
+            # Only now, with the events durable (or known not to be), does the caller hear it.
+            reply.set(
+                {
+                    **answer,
+                    "message": f"{answer['message']}{_saved_note(saved)}",
+                    "saved": saved.where.value,
+                }
+            )
+
+        self._flush(acknowledge)
+
+    def _flush(self, done: Callable[[Saved], None] | None = None) -> None:
+        """Hand the step's events to the writer; ``done`` hears when they are durable."""
+        batch, self._batch = self._batch, []
+        if batch or done is not None:
+            self._store.submit(batch, done)
 
     def _status_json(self) -> dict[str, object]:
         if self.view is None:  # only before the first step
@@ -343,26 +337,9 @@ class Engine:
         for i, effect in enumerate(fx):
             self._carry_out(effect, cards.get(i))
 
-    def _save(self, event: Event) -> None:
-        self._unsaved.append(event)
-        was_failing = len(self._unsaved) > 1
-        while self._unsaved:
-            try:
-                replaced = self._store.append(self._unsaved[0])
-            except Exception as exc:  # noqa: BLE001  a log failure must never stop reminders
-                if not was_failing:
-                    log.warning("cannot write to the log: %s", exc)
-                    self._front.notify(_unsaved_note(len(self._unsaved)))
-                return
-            self._unsaved.pop(0)
-            if replaced is not None:
-                self._front.notify(Notify("posturebreak reopened its log", replaced.message()))
-        if was_failing:
-            log.info("the log is writable again; saved the waiting events")
-
     def _carry_out(self, effect: Effect, card: Exercise | None) -> None:
         if isinstance(effect, Record):
-            self._save(effect.event)
+            self._batch.append(effect.event)
             self._today.add(effect.event)
         elif isinstance(effect, ShowPrompt):
             self._front.show_prompt(effect, card)
@@ -385,8 +362,8 @@ class Engine:
         # Rejected is answered to the requester by run().
 
 
-def _unsaved_note(count: int) -> Notify:
-    return Notify(
-        "posturebreak cannot write its log",
-        f"{count} event(s) are waiting to be saved; reminders go on. Free some disk space.",
-    )
+def _saved_note(saved: Saved) -> str:
+    """What the reply adds when the events did not become durable (nothing when they did)."""
+    if saved.where is not Durability.UNSAVED or saved.problem is None:
+        return ""
+    return f" It is not saved yet: {saved.detail}; {saved.problem.remedy()}."

@@ -54,6 +54,11 @@ class Paths:
         return self.data_dir / "events.sqlite3"
 
     @property
+    def spool_file(self) -> Path:
+        """Events the log could not take yet (locked, disk full), fsynced, merged at start."""
+        return self.data_dir / "events.spool"
+
+    @property
     def lock_file(self) -> Path:
         """Held (flock) by the one running instance."""
         return self.runtime_dir / "posturebreak.lock"

@@ -21,13 +21,14 @@ import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from posturebreak.clock import SystemClock
 from posturebreak.domain import Action, BreakKind, Event, to_utc
+from posturebreak.durability import Problem
 from posturebreak.insight import Bucket
 from posturebreak.stats import NATURAL_MINUTES_CAP
 
@@ -116,11 +117,21 @@ _PERM, _AUTH = 3, 23
 
 
 class StoreError(Exception):
-    """The log cannot be used; the message says what is wrong and what to do."""
+    """The log cannot be used; the message says what is wrong and what to do.
+
+    ``problem`` is the cause in the user's terms (what the write path's notice names).
+    """
+
+    def __init__(self, message: str, problem: Problem = Problem.OTHER) -> None:
+        super().__init__(message)
+        self.problem = problem
 
 
 class StoreLocked(StoreError):  # noqa: N818  the name is part of the agreed API
     """Another process held a write lock on the log for longer than the busy timeout."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, Problem.LOCKED)
 
 
 @dataclass(frozen=True)
@@ -162,15 +173,24 @@ def _is_damage(exc: sqlite3.Error) -> bool:
 
 _ELSEWHERE = ", or set POSTUREBREAK_HOME to another folder"
 # What to tell the user for each kind of failure: what is wrong, then what to do.
-_ADVICE: tuple[tuple[tuple[int, ...], str], ...] = (
-    ((_FULL,), "the disk holding {where} is full; free some space and try again"),
-    ((_READONLY,), "{where} is read-only; make it and its folder writable by you" + _ELSEWHERE),
-    ((_CANTOPEN, _PERM, _AUTH), "cannot open {where}; check its and its folder's permissions"),
+_ADVICE: tuple[tuple[tuple[int, ...], Problem, str], ...] = (
+    ((_FULL,), Problem.FULL, "the disk holding {where} is full; free some space and try again"),
+    (
+        (_READONLY,),
+        Problem.READ_ONLY,
+        "{where} is read-only; make it and its folder writable by you" + _ELSEWHERE,
+    ),
+    (
+        (_CANTOPEN, _PERM, _AUTH),
+        Problem.MISSING,
+        "cannot open {where}; check its and its folder's permissions",
+    ),
     (
         (_CORRUPT, _NOTADB),
+        Problem.DAMAGED,
         "{where} is damaged ({exc}); rename it to start a new log",
     ),
-    ((_IOERR,), "a disk error occurred on {where} ({exc}); check the disk"),
+    ((_IOERR,), Problem.DISK, "a disk error occurred on {where} ({exc}); check the disk"),
 )
 
 
@@ -182,9 +202,9 @@ def _translate(exc: sqlite3.Error, where: str, doing: str, busy_ms: int) -> Stor
             f"Could not {doing}: the event log {where} is locked by another process"
             f" (waited {busy_ms} ms); close the other posturebreak and try again."
         )
-    for codes, advice in _ADVICE:
+    for codes, problem, advice in _ADVICE:
         if code in codes:
-            return StoreError(f"Could not {doing}: {advice.format(where=where, exc=exc)}.")
+            return StoreError(f"Could not {doing}: {advice.format(where=where, exc=exc)}.", problem)
     return StoreError(f"Could not {doing} in the event log {where}: {exc}.")
 
 
@@ -227,10 +247,13 @@ def _prepare_file(path: Path) -> None:
         raise StoreError(f"The event log {path} is a folder, not a file; move it away{_ELSEWHERE}.")
     if path.exists():
         return
+    from posturebreak.private import UnsafePathError, open_private
+
     try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    except FileExistsError:
-        return  # another process created it first; fine
+        # 0600, never through a link, in a folder that is ours and writable by nobody else.
+        fd = open_private(path, os.O_WRONLY)
+    except UnsafePathError as exc:
+        raise StoreError(str(exc)) from None
     except OSError as exc:
         raise _os_problem(path, exc, "the event log") from None
     os.close(fd)
@@ -416,6 +439,8 @@ class EventStore:
         self._path = path
         self._ident = ident
         self._notice: LogReplaced | None = None
+        # Why the connection was closed when the file went away and could not be reopened yet.
+        self._lost: str | None = None
 
     @classmethod
     def open(cls, path: Path, busy_timeout_ms: int = 5000) -> tuple[EventStore, MovedAside | None]:
@@ -518,21 +543,54 @@ class EventStore:
         notice, self._notice = self._notice, None
         return notice
 
+    @property
+    def where(self) -> str:
+        """The file the log is in (the target of a linked path), for messages."""
+        return self._where
+
+    def write(self, events: Sequence[Event]) -> LogReplaced | None:
+        """Add the ``events`` whose id is not in the log yet, in one committed transaction.
+
+        What the log writer uses: a batch (the spool and what came since) goes in whole or not
+        at all, and an event the log already holds (merged before a crash cleared the spool)
+        is not added twice. Follows a replaced log file like :meth:`append`.
+        """
+        self._notice = self._follow_path() or self._notice
+        self.merge(events)
+        notice, self._notice = self._notice, None
+        return notice
+
+    def set_busy_timeout(self, busy_timeout_ms: int) -> None:
+        """How long a write waits for another process's lock before it fails."""
+        self._busy_ms = busy_timeout_ms
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        except sqlite3.Error as exc:
+            raise _translate(exc, self._where, "set up the log", self._busy_ms) from None
+
     def _follow_path(self) -> LogReplaced | None:
         """Reopen the log if its path no longer names the file open (one stat per write)."""
         if self._path is None:
             return None
-        now = _ident(self._path)
-        if now is not None and now == self._ident:
-            return None
-        reason = "was deleted; a new log was started" if now is None else "was replaced"
-        _log.warning("event log %s %s while open; reopening it", self._path, reason)
-        # SQLite skips the closing checkpoint of a file that moved, so closing cannot touch the
-        # sidecars of whatever file is at the path now.
-        self._conn.close()
-        if now is None:
-            _keep_orphans(_real(self._path))
-        fresh, moved = EventStore.open(self._path, self._busy_ms)
+        if self._lost is None:
+            now = _ident(self._path)
+            if now is not None and now == self._ident:
+                return None
+            reason = "was deleted; a new log was started" if now is None else "was replaced"
+            _log.warning("event log %s %s while open; reopening it", self._path, reason)
+            # SQLite skips the closing checkpoint of a file that moved, so closing cannot touch
+            # the sidecars of whatever file is at the path now.
+            self._conn.close()
+            self._lost = reason
+            if now is None:
+                _keep_orphans(_real(self._path))
+        try:
+            fresh, moved = EventStore.open(self._path, self._busy_ms)
+        except StoreError as exc:
+            # Nothing is written into the lost file; the next write tries to open it again.
+            problem = Problem.MISSING if exc.problem is Problem.OTHER else exc.problem
+            raise StoreError(str(exc), problem) from None
+        reason, self._lost = self._lost, None
         self._conn, self._where, self._ident = fresh._conn, fresh._where, fresh._ident
         return LogReplaced(self._path, reason, moved)
 

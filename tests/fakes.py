@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from posturebreak.domain import Event
+from posturebreak.durability import LOGGED, Saved
 from posturebreak.effects import BeginBreak, EndBreak, Notify, ShowPrompt, StatusView
 from posturebreak.exercises import Exercise
 
@@ -44,10 +46,15 @@ class FakeClock:
 
 @dataclass
 class RecordingStore:
-    events: list[Event] = field(default_factory=list)
+    """The engine's log port, as a log that takes every write at once."""
 
-    def append(self, event: Event) -> None:
-        self.events.append(event)
+    events: list[Event] = field(default_factory=list)
+    outcome: Saved = LOGGED
+
+    def submit(self, events: Sequence[Event], done: Callable[[Saved], None] | None = None) -> None:
+        self.events.extend(events)
+        if done is not None:
+            done(self.outcome)
 
 
 @dataclass

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 
 import pytest
 
 from posturebreak.cards import remembered_exercises
 from posturebreak.commands import Snooze, StartBreak, TakeBreak
-from posturebreak.domain import Action, BreakKind
-from posturebreak.engine import Do, Engine, Tick
+from posturebreak.domain import Action, BreakKind, Event
+from posturebreak.durability import Durability, Problem, Saved
+from posturebreak.effects import Notify
+from posturebreak.engine import Engine
 from posturebreak.exercises import ExerciseLibrary
+from posturebreak.messages import Do, Quit, Reply, Tell, Tick
 from posturebreak.policy_state import Context
 from posturebreak.settings import Settings
 from tests.fakes import FakeClock, RecordingFront, RecordingStore, RecordingWakeup
@@ -106,7 +110,7 @@ def test_a_wall_clock_moved_forward_is_not_a_pile_of_prompts(rig):
 
 def test_rejected_command_reaches_the_requester_and_logs_nothing(rig):
     engine, _, store, _, _ = rig
-    from posturebreak.engine import Reply
+    from posturebreak.messages import Reply
 
     reply = Reply()
     run_until_idle(engine, Do(Snooze(), reply))
@@ -126,29 +130,87 @@ def test_exercise_rotation_is_remembered_from_the_log(rig):
     assert remembered_exercises(store.events)[BreakKind.STAND] == cards
 
 
-class FlakyStore(RecordingStore):
+class SlowLog(RecordingStore):
+    """A log whose writes become durable only when the test says so (a slow disk)."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.failing = True
+        self.waiting: list[tuple[list[Event], Callable[[Saved], None] | None]] = []
 
-    def append(self, event) -> None:
-        if self.failing:
-            raise OSError("No space left on device")
-        super().append(event)
+    def submit(self, events: Sequence[Event], done: Callable[[Saved], None] | None = None) -> None:
+        self.waiting.append((list(events), done))
+
+    def finish(self, outcome: Saved) -> None:
+        for events, done in self.waiting:
+            self.events.extend(events)
+            if done is not None:
+                done(outcome)
+        self.waiting = []
 
 
-def test_a_full_disk_keeps_reminders_going_and_loses_nothing():
+def test_an_answer_is_acknowledged_only_once_its_events_are_durable():
     clock = FakeClock(at("2026-11-23 09:00:00"))
-    store, front, wake = FlakyStore(), RecordingFront(), RecordingWakeup()
+    store, front, wake = SlowLog(), RecordingFront(), RecordingWakeup()
     engine = Engine(Context(Settings(), BERLIN), clock, store, front, wake)
     follow_wakeups(engine, clock, wake, at("2026-11-23 09:31:00"))
-    assert len(front.named("prompt")) == 1  # the reminder still came
-    warnings = [n for n in front.named("notify") if "cannot write its log" in n.title]
-    assert len(warnings) == 1
-    store.failing = False
-    engine.post(Do(Snooze()))
-    run_until_idle(engine)
+    assert len(front.named("prompt")) == 1  # the reminder came while the log was slow
+    reply = Reply()
+    run_until_idle(engine, Do(Snooze(), reply))
+    assert not reply.done.is_set()  # the engine went on; the answer waits for the disk
+    store.finish(Saved(Durability.SPOOLED, Problem.LOCKED))
+    answer = reply.wait(1)
+    assert answer["ok"]
+    assert answer["saved"] == "spool"
+    assert answer["message"] == "Snoozed the stand break for 5 min."
     assert [e.action for e in store.events] == [Action.PROMPTED, Action.SNOOZED]
+
+
+def test_an_answer_that_could_not_be_saved_says_so_and_why():
+    clock = FakeClock(at("2026-11-23 09:00:00"))
+    store, front, wake = RecordingStore(), RecordingFront(), RecordingWakeup()
+    store.outcome = Saved(Durability.UNSAVED, Problem.FULL, "the disk holding x is full")
+    engine = Engine(Context(Settings(), BERLIN), clock, store, front, wake)
+    reply = Reply()
+    run_until_idle(engine, Do(TakeBreak(BreakKind.STAND), reply))
+    answer = reply.wait(1)
+    assert answer["ok"], "the break did start: never a failure for an applied action"
+    assert answer["saved"] == "memory"
+    assert answer["message"].endswith(
+        "It is not saved yet: the disk holding x is full; free some disk space."
+    )
+
+
+def test_a_notice_from_the_log_writer_reaches_the_person(rig):
+    engine, _, _, front, _ = rig
+    run_until_idle(engine, Tell(Notify("posturebreak cannot write its log", "because")))
+    assert [n.message for n in front.named("notify")] == ["because"]
+
+
+def test_a_retried_control_request_is_carried_out_once_and_answered_alike(rig):
+    engine, clock, store, _, wake = rig
+    follow_wakeups(engine, clock, wake, at("2026-11-23 09:31:00"))
+    loop = threading.Thread(target=engine.run)
+    loop.start()
+    answers: list[Mapping[str, object]] = []
+    request = {"cmd": "skip", "args": {}, "id": "retry-1"}
+    callers = [
+        threading.Thread(target=lambda: answers.append(engine.handle_control(request)))
+        for _ in range(3)
+    ]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join(5)
+    answers.append(engine.handle_control(request))  # a late retry: answered from memory
+    other = engine.handle_control({**request, "id": "retry-2"})
+    engine.post(Quit())
+    loop.join(5)
+    assert len(answers) == 4
+    assert all(a == answers[0] for a in answers)
+    assert answers[0]["ok"]
+    assert answers[0]["message"].startswith("Skipped")
+    assert other["ok"]  # a new id is a new request: the next break is skipped too
+    assert [e.action for e in store.events].count(Action.SKIPPED) == 2
 
 
 # --- the card logged is the card shown ---------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -24,11 +23,14 @@ import pytest
 from posturebreak.commands import StartBreak
 from posturebreak.control import ControlError, NotRunning, request
 from posturebreak.domain import Action, BreakKind, Event
-from posturebreak.engine import Do, Engine, Tick
+from posturebreak.engine import Engine
+from posturebreak.messages import Do, Tick
 from posturebreak.paths import resolve
 from posturebreak.policy_state import Context
 from posturebreak.settings import Settings
+from posturebreak.spool import Spool
 from posturebreak.store import EventStore
+from posturebreak.writer import LogWriter
 from tests.configs import local_noon_tz
 from tests.fakes import FakeClock, RecordingFront, RecordingWakeup
 from tests.sim import BERLIN, at
@@ -252,59 +254,6 @@ def test_a_missing_log_is_started_fresh_without_a_word(tmp_path):
     assert (tmp_path / "events.sqlite3").stat().st_mode & 0o077 == 0
 
 
-@pytest.fixture
-def tiny_disk(tmp_path) -> Iterator[Path]:
-    mnt = tmp_path / "disk"
-    mnt.mkdir()
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("a full disk needs a tmpfs, which only root can mount")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=512k,mode=0700", "tmpfs", str(mnt)],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    try:
-        yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
-
-
-def test_a_full_disk_keeps_reminders_and_saves_the_waiting_events_later(tiny_disk):
-    home = tiny_disk
-    (home / "config.toml").write_text(BUSY)
-    with running_app(home) as proc:
-        wait_serving(home, proc)
-        assert ask(home, "break", kind="stand")["ok"]
-        filler = home / "filler"
-        with contextlib.suppress(OSError), filler.open("wb") as f:
-            while True:
-                f.write(b"\0" * 4096)
-                f.flush()
-        full_from = datetime.now(timezone.utc)
-        acked = 0
-        for n in range(12):  # answers and prompts that cannot be written
-            acked += bool(ask(home, "skip" if n % 2 else "break", kind="walk")["ok"])
-            time.sleep(0.3)
-        assert acked
-        assert proc.poll() is None, "a full disk stopped the app"
-        assert ask(home, "status")["ok"]
-        full_until = datetime.now(timezone.utc)
-        filler.unlink()
-        time.sleep(3)  # the next write takes the waiting events along
-        assert ask(home, "quit")["ok"]
-        proc.wait(10)
-        out, err = proc.communicate(timeout=10)
-    assert "Traceback" not in err
-    assert "waiting to be saved" in out
-    events = logged(home)
-    assert events[0].action is Action.STARTED
-    held = [e for e in events if full_from <= e.at <= full_until]
-    answers = [e for e in held if e.action in {Action.STARTED, Action.SKIPPED}]
-    assert len(answers) >= acked, "events acknowledged while the disk was full were lost"
-
-
 def test_no_display_says_so_once_and_reminds_in_the_terminal(tmp_path):
     (tmp_path / "config.toml").write_text(BUSY)
     proc = subprocess.Popen(
@@ -362,8 +311,9 @@ def test_no_tray_host_and_no_session_bus_still_remind(tmp_path):
 def test_a_simulated_month_keeps_memory_flat_and_the_log_exact(tmp_path):
     clock = FakeClock(at("2026-11-02 08:00:00"))
     store, _ = EventStore.open(tmp_path / "events.sqlite3")
+    writer = LogWriter(store, Spool.open(tmp_path / "events.spool"), clock)
     front, wake = RecordingFront(), RecordingWakeup()
-    engine = Engine(Context(Settings(), BERLIN), clock, store, front, wake)
+    engine = Engine(Context(Settings(), BERLIN), clock, writer, front, wake)
 
     def settle() -> None:
         engine.run_pending()
@@ -384,7 +334,8 @@ def test_a_simulated_month_keeps_memory_flat_and_the_log_exact(tmp_path):
         front.views.clear()
         clock.advance(at("2026-11-03 08:00:00") + timedelta(days=n) - clock.now())
 
-    with store:
+    writer.start()
+    try:
         tracemalloc.start()
         for n in range(14):
             day(n)
@@ -393,7 +344,9 @@ def test_a_simulated_month_keeps_memory_flat_and_the_log_exact(tmp_path):
             day(n)
         second = tracemalloc.get_traced_memory()[0]
         tracemalloc.stop()
-        events = store.events()
+    finally:
+        assert writer.close() == []
+    events = logged(tmp_path)
     assert second - first < 256 * 1024, f"memory grew by {second - first} bytes in two weeks"
     prompted = [e for e in events if e.action is Action.PROMPTED]
     started = [e for e in events if e.action is Action.STARTED]

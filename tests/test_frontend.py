@@ -14,8 +14,8 @@ from posturebreak.desktop.menu import AppAction, MenuItem
 from posturebreak.desktop.prompt import WindowAnswer, WindowSpec
 from posturebreak.domain import BreakKind, Choice, Mode
 from posturebreak.effects import BeginBreak, EndBreak, Notify, ShowPrompt, StatusView
-from posturebreak.engine import Do, Quit
 from posturebreak.exercises import Exercise, ExerciseLibrary
+from posturebreak.messages import Do, Quit
 from posturebreak.paths import resolve
 from posturebreak.settings import Settings
 

@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 
 from posturebreak.domain import Action, BreakKind, Mode
-from posturebreak.engine import Engine, Tick
+from posturebreak.engine import Engine
 from posturebreak.idle.capture import ProcCapture, capture_devices, capture_in_use
 from posturebreak.idle.null import NullProbe
 from posturebreak.idle.x11 import ActiveWindow
+from posturebreak.messages import Tick
 from posturebreak.policy import AFTER_MEETING
 from posturebreak.policy_state import Context
 from posturebreak.presence import (

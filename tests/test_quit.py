@@ -20,7 +20,8 @@ from posturebreak.commands import StartBreak, TakeBreak
 from posturebreak.control import ControlError, NotRunning, request
 from posturebreak.domain import PROMPT_OUTCOMES, Action, BreakKind, Event
 from posturebreak.effects import EndBreak
-from posturebreak.engine import Do, Engine, Quit
+from posturebreak.engine import Engine
+from posturebreak.messages import Do, Quit
 from posturebreak.paths import resolve
 from posturebreak.policy import QUIT
 from posturebreak.policy_state import Context

@@ -18,7 +18,7 @@ from posturebreak.desktop import autostart
 from posturebreak.desktop.menu import AppAction, MenuEntry, break_durations, build_menu
 from posturebreak.desktop.prompt import Phase, WindowAnswer, WindowSpec, window_available
 from posturebreak.domain import BreakKind, Choice, humanize
-from posturebreak.engine import Do, Message, Quit
+from posturebreak.messages import Do, Message, Quit
 
 if TYPE_CHECKING:
     from datetime import timedelta

@@ -21,14 +21,15 @@ from posturebreak.clock import SystemClock
 from posturebreak.commands import Command
 from posturebreak.desktop.menu import AppAction
 from posturebreak.domain import BreakKind
-from posturebreak.engine import Engine, Message, Quit
+from posturebreak.engine import Engine
 from posturebreak.exercises import ExerciseLibrary
+from posturebreak.messages import Message, Quit
 from posturebreak.policy_state import Context
-from posturebreak.store import EventStore
 from posturebreak.today import TodayCounter
 from posturebreak.welcome import Home, Welcome, welcome_for
 
 if TYPE_CHECKING:
+    from posturebreak.app import LogEnv
     from posturebreak.desktop.tray import Tray
 
 log = logging.getLogger("posturebreak.desktop")
@@ -159,7 +160,7 @@ def run_desktop(
     ctx: Context,
     *,
     clock: SystemClock,
-    store: EventStore,
+    log_env: LogEnv,
     p: paths_mod.Paths,
     env: Mapping[str, str],
     today: TodayCounter,
@@ -209,7 +210,7 @@ def run_desktop(
 
     welcome = welcome_for(
         p.data_dir,
-        log_is_empty=lambda: store.count() == 0,
+        log_is_empty=log_env.is_empty,
         home=_home(tray),
         say=say_welcome,
     )
@@ -237,7 +238,14 @@ def run_desktop(
             _stop_tray(tray, tray_returned)
 
     engine = Engine(
-        ctx, clock, store, front, today=today, library=library, shown=shown, on_quit=on_quit
+        ctx,
+        clock,
+        log_env.writer,
+        front,
+        today=today,
+        library=library,
+        shown=shown,
+        on_quit=on_quit,
     )
     holder.append(engine)
     quit_on_signals(lambda: engine.post(Quit()))
@@ -249,7 +257,7 @@ def run_desktop(
         engine.attach_presence(presence)
         if presence.notice:
             print(f"posturebreak: {presence.notice}", file=sys.stderr)
-        with serving(engine, p, presence):
+        with serving(engine, p, presence, log_env.writer):
             engine.run()
 
     if tray is None:
