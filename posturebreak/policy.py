@@ -159,11 +159,14 @@ def _idle_away(state: PolicyState, ctx: Context, obs: Observation) -> bool:
 
 
 def _gap_start(state: PolicyState, ctx: Context, obs: Observation) -> datetime | None:
-    """When a suspend or a late tick (a stopped process) began, if there was one."""
-    late = obs.now - state.expected_wake if state.expected_wake is not None else timedelta(0)
-    gap = max(late, obs.asleep)
-    if gap >= ctx.gap_threshold:
-        return max(state.last_tick, obs.now - gap)
+    """When a real suspend began, if there was one.
+
+    Only the machine's own clocks say so (boot time ran on while monotonic time stood still).
+    A tick that merely came late (the app stalled on a slow disk, a busy machine, a stopped
+    process) is the app's lateness, not the person's absence: the idle probe decides that.
+    """
+    if obs.asleep >= ctx.gap_threshold:
+        return max(state.last_tick, obs.now - obs.asleep)
     return None
 
 

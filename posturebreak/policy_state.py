@@ -63,8 +63,8 @@ class PolicyState:
     """Everything the policy remembers between two steps.
 
     ``sat`` is the desk time (working hours, present, not paused, not on a break) since each
-    kind's last break. ``expected_wake`` is the wake-up the policy last asked for: a tick
-    arriving much later means the machine slept or the process was stopped.
+    kind's last break. ``expected_wake`` is the wake-up the policy last asked for (a tick that
+    comes much later says only that the app was late, never that the person was away).
     ``sitting_until``: the last instant the person was known to sit under a hold (a meeting,
     a fullscreen video, a listed app); idle time before it is desk time, so an absence never
     starts earlier. ``hold_seen``: the last observation saw such a hold.

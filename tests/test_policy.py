@@ -17,7 +17,7 @@ from posturebreak.commands import (
     StartBreak,
     TakeBreak,
 )
-from posturebreak.domain import Action, BreakKind, Mode
+from posturebreak.domain import Action, BreakKind, Event, Mode
 from posturebreak.effects import ClosePrompt, ShowPrompt, StatusView
 from posturebreak.policy_state import view_of
 from posturebreak.settings import BreakRule, Settings
@@ -219,7 +219,7 @@ def test_a_two_hour_sleep_is_one_natural_break_not_a_pile_of_prompts():
     sim = Sim(Settings(), at(f"{MONDAY} 09:00"))
     sim.run_until(at(f"{MONDAY} 09:20"))
     sim.now = at(f"{MONDAY} 11:20")  # the laptop slept through four wake-ups
-    sim.tick()
+    sim.tick(asleep=timedelta(hours=2))
     assert sim.of(Action.PROMPTED) == []
     (nat,) = sim.of(Action.NATURAL)
     assert nat.kind is BreakKind.WALK
@@ -236,10 +236,11 @@ def test_a_gap_shorter_than_any_break_gives_exactly_one_prompt():
     }
     sim = Sim(replace(Settings(), breaks=rules), at(f"{MONDAY} 09:00"))
     sim.run_until(at(f"{MONDAY} 09:00:05"))
-    sim.now = at(f"{MONDAY} 09:01:35")  # stopped process: every kind fell due meanwhile
-    sim.tick()
+    # Asleep from 09:00:10, when the stand fell due, to 09:01:35: every kind was due meanwhile.
+    sim.now = at(f"{MONDAY} 09:01:35")
+    sim.tick(asleep=timedelta(seconds=85))
     assert len(sim.of(Action.PROMPTED)) == 1
-    # Unknown time (stopped, asleep) is not counted as sitting: only what was due before it.
+    # Time asleep is not counted as sitting: only what was due before it.
     assert sim.of(Action.PROMPTED)[0].kind is BreakKind.STAND
 
 
@@ -247,7 +248,7 @@ def test_a_night_away_restarts_timers_without_a_natural_event():
     sim = Sim(Settings(), at(f"{MONDAY} 17:00"))
     sim.run_until(at(f"{MONDAY} 17:20"))
     sim.now = at("2026-11-24 09:05")  # laptop closed overnight, opened after 09:00
-    sim.tick()
+    sim.tick(asleep=sim.now - at(f"{MONDAY} 17:20"))
     assert sim.of(Action.NATURAL) == [] or all(
         (e.duration_s or 0) > 0 for e in sim.of(Action.NATURAL)
     )
@@ -382,3 +383,33 @@ def test_the_walking_plan_speaks_in_the_walk_prompt_and_the_tray():
     assert walk_next.headline() == f"Walk in 12 min. {note}"
     stand_next = replace(walk_next, next_kind=BreakKind.STAND)
     assert stand_next.headline() == "Stand in 12 min"
+
+
+# --- the app's own lateness is not the person's absence ---------------------------------------
+
+
+def test_a_stalled_app_is_not_a_person_away_whatever_the_probe():
+    for probe_says in ({"idle": timedelta(seconds=5)}, {}):  # a probe, and none at all
+        sim = Sim(Settings(), at(f"{MONDAY} 09:00"))
+        sim.run_until(at(f"{MONDAY} 09:20"))
+        # The engine stalled 25 minutes (a write stuck on a slow disk, a busy machine): the
+        # tick comes late, but the machine never slept and nobody said the person left.
+        sim.now = at(f"{MONDAY} 09:45")
+        sim.tick(**probe_says)
+        assert sim.of(Action.NATURAL) == [], probe_says
+        # The stalled time was desk time: the stand break that fell due is offered now.
+        assert [f"{sim.local(e):%H:%M}" for e in sim.of(Action.PROMPTED)] == ["09:45"]
+
+
+def test_a_real_suspend_is_time_away_but_a_late_tick_of_the_same_length_is_not():
+    def after(**obs: object) -> list[Event]:
+        sim = Sim(Settings(), at(f"{MONDAY} 09:00"))
+        sim.run_until(at(f"{MONDAY} 09:20"))
+        sim.now = at(f"{MONDAY} 09:35")
+        sim.tick(idle=timedelta(seconds=3), **obs)
+        return sim.of(Action.NATURAL)
+
+    (natural,) = after(asleep=timedelta(minutes=15))
+    assert natural.kind is BreakKind.WALK
+    assert natural.duration_s == 15 * 60
+    assert after() == []
