@@ -39,6 +39,7 @@ from posturebreak.settings import (
     TraySettings,
     WalkingPlan,
 )
+from tests import asuser
 
 CONFIG = Path("/home/ada/.config/posturebreak/config.toml")
 
@@ -444,13 +445,24 @@ def test_fifo_is_refused_without_blocking(tmp_path):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
-def test_unreadable_file(tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("root reads any file, so permissions cannot make it unreadable")
-    path = tmp_path / "config.toml"
-    path.write_text("", encoding="utf-8")
-    path.chmod(0)
-    assert "cannot read it" in load_error(path)
+def test_unreadable_file(pytestconfig):
+    # As an ordinary user: root reads any file, so permissions cannot make it unreadable.
+    user = asuser.subject(pytestconfig)
+    with user.scratch() as home:
+        path = home / "config.toml"
+        path.write_text("", encoding="utf-8")
+        user.own(path)
+        path.chmod(0)
+        message = user.error_from(
+            ConfigError,
+            "load_settings(Path(sys.argv[1]))",
+            str(path),
+            setup="from pathlib import Path\nfrom posturebreak.config import load_settings",
+        )
+    # What load_error checks, on the message the subject got.
+    assert "\n" not in message
+    assert message.startswith(str(path))
+    assert "cannot read it" in message[len(str(path)) :]
 
 
 def test_a_read_error_from_the_system_is_one_line():

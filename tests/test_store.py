@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import sqlite3
 import stat
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from posturebreak import paths
 from posturebreak.domain import Action, BreakKind, Event
 from posturebreak.store import SCHEMA_VERSION, EventStore, MovedAside, StoreError, StoreLocked
+from tests import asuser
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 11, 21, 9, 30, tzinfo=timezone.utc)
@@ -540,25 +542,47 @@ def test_a_log_path_that_is_a_folder_gives_one_clear_error(db):
         EventStore.open(db)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through read-only modes")
-def test_a_read_only_folder_gives_one_clear_error(tmp_path):
-    locked = tmp_path / "ro"
-    locked.mkdir(mode=0o500)
-    try:
-        with pytest.raises(StoreError, match="permission denied"):
-            EventStore.open(locked / "events.sqlite3")
-    finally:
-        locked.chmod(0o700)
+def test_a_read_only_folder_gives_one_clear_error(pytestconfig):
+    # As an ordinary user: root creates files in any folder.
+    user = asuser.subject(pytestconfig)
+    with user.scratch() as home:
+        locked = home / "ro"
+        locked.mkdir(mode=0o500)
+        user.own(locked)
+        message = user.error_from(
+            StoreError,
+            "EventStore.open(Path(sys.argv[1]))",
+            str(locked / "events.sqlite3"),
+            setup="from pathlib import Path\nfrom posturebreak.store import EventStore",
+        )
+    assert re.search("permission denied", message), message
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through read-only modes")
-def test_a_read_only_log_gives_one_clear_error(db):
-    open_store(db).close()
-    db.chmod(0o400)
-    store = open_store(db)
-    with pytest.raises(StoreError, match="read-only"):
-        store.append(ev(0))
-    store.close()
+def test_a_read_only_log_gives_one_clear_error(pytestconfig):
+    # As an ordinary user: root writes to a read-only file.
+    user = asuser.subject(pytestconfig)
+    with user.scratch() as home:
+        db = paths.resolve({"POSTUREBREAK_HOME": str(home / "home")}).db_file
+        message = user.error_from(
+            StoreError,
+            "store.append(Event.new(T0, BreakKind.STAND, Action.PROMPTED))",
+            str(db),
+            setup=f"""
+                from datetime import datetime
+                from pathlib import Path
+                from posturebreak.domain import Action, BreakKind, Event
+                from posturebreak.store import EventStore
+                T0 = datetime.fromisoformat({T0.isoformat()!r})
+                db = Path(sys.argv[1])
+                store, moved = EventStore.open(db)
+                assert moved is None
+                store.close()
+                db.chmod(0o400)
+                store, moved = EventStore.open(db)
+                assert moved is None
+            """,
+        )
+    assert re.search("read-only", message), message
 
 
 def test_files_and_folders_are_private_whatever_the_umask(tmp_path):
