@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,8 +36,8 @@ _log = logging.getLogger(__name__)
 # How long a write waits for another program's lock before the spool takes it: short, so the
 # reply to a click or a command is as quick with the log locked as with it free.
 BUSY_MS = 10
-# How often a waiting spool is offered to the log again when nothing else is written.
-RETRY_S = 5.0
+# How often a waiting spool is offered to the log again.
+RETRY_S = 2.0
 # The trouble notice is repeated at most this often while the trouble lasts.
 NOTICE_EVERY_S = 3600.0
 
@@ -75,11 +76,14 @@ class LogWriter:
         self._retry_s = retry_s
         self._memory: list[Event] = []  # neither the log nor the spool could take these
         self._queue: queue.Queue[_Write | _Stop] = queue.Queue()
+        self._retry_at = 0.0  # monotonic time of the next offer of the spool to the log
         self._thread: threading.Thread | None = None
         self._tell: Callable[[Notify], None] = lambda _note: None
         self._told_at: float | None = None  # monotonic time of the last trouble notice
         self._told_durable = True  # whether that notice said the answers were safe
         self._troubled = False
+        # Why the log last refused a write (what a notice names while the spool is in use).
+        self._trouble_cause = StoreError("the event log refuses writes")
         store.set_busy_timeout(busy_ms)
 
     # --- the owner, before start ----------------------------------------------------------
@@ -93,7 +97,7 @@ class LogWriter:
         return self._spool.pending() + self._memory
 
     def recover(self) -> Saved:
-        """Move what an earlier run left in the spool into the log (at start)."""
+        """Move what waits in the spool into the log (at start; the writer thread retries)."""
         return self._write(())
 
     def write_now(self, events: Sequence[Event]) -> Saved:
@@ -134,10 +138,13 @@ class LogWriter:
     def _run(self) -> None:
         while True:
             waiting = bool(self._memory or len(self._spool))
-            try:
-                item = self._queue.get(timeout=self._retry_s if waiting else None)
-            except queue.Empty:
+            if waiting and time.monotonic() >= self._retry_at:
                 self._write(())
+                continue
+            timeout = max(0.0, self._retry_at - time.monotonic()) if waiting else None
+            try:
+                item = self._queue.get(timeout=timeout)
+            except queue.Empty:
                 continue
             if isinstance(item, _Stop):
                 self._drain()
@@ -168,9 +175,15 @@ class LogWriter:
         backlog = self.pending()
         if not backlog and not events:
             return LOGGED
+        if backlog and events:
+            # In trouble already: new answers go straight behind the waiting ones, so the reply
+            # does not wait for SQLite's lock; the retry (and the quit) moves them all.
+            return self._keep(events, self._trouble_cause)
         try:
             replaced = self._store.write([*backlog, *events])
         except StoreError as exc:
+            # Real time, not the engine's clock: this paces the disk, not the person's day.
+            self._retry_at = time.monotonic() + self._retry_s
             return self._keep(events, exc)
         if replaced is not None:
             self._tell(Notify("posturebreak reopened its log", replaced.message()))
@@ -197,6 +210,7 @@ class LogWriter:
 
     def _keep(self, events: tuple[Event, ...], exc: StoreError) -> Saved:
         """The log refused ``events``: fsync them to the spool, or keep them in memory."""
+        self._trouble_cause = exc
         try:
             if self._memory:
                 self._spool.append(self._memory)  # older than ``events``: first

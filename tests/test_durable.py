@@ -153,7 +153,8 @@ def test_answers_while_another_program_holds_the_log_survive_a_quit(tmp_path: Pa
         assert "Free some disk space" not in out
         shown = cli(tmp_path, "log")  # the log as the person reads it: spooled answers too
         assert shown.returncode == 0, shown.stderr
-        assert "wait in" in shown.stderr and "events.spool" in shown.stderr
+        assert "wait in" in shown.stderr
+        assert "events.spool" in shown.stderr
         assert shown.stdout.count(" paused ") == given.count(Action.PAUSED)
         with app(tmp_path) as proc:  # a start while still locked keeps the spool as it is
             quit_app(tmp_path, proc)
