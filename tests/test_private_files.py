@@ -104,6 +104,16 @@ def test_a_planted_link_at_the_lock_is_refused_in_one_line_and_not_followed(tmp_
     _untouched(target, before)
 
 
+def test_a_planted_link_at_the_spool_is_refused_in_one_line_and_not_followed(tmp_path):
+    home = tmp_path / "pb"
+    target, before = _plant(home / "events.spool", tmp_path)
+    done = _run(env_for(home), "run", "--console")
+    assert done.returncode == 1
+    _one_line(done.stderr, home / "events.spool")
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    _untouched(target, before)
+
+
 def test_a_planted_link_at_the_app_log_is_refused_and_the_app_still_runs(tmp_path):
     home = tmp_path / "pb"
     target, before = _plant(home / "posturebreak.log", tmp_path)
