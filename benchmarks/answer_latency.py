@@ -83,16 +83,18 @@ def _locked(db: Path) -> Iterator[None]:
         [
             sys.executable,
             "-c",
-            "import sqlite3, sys\n"
-            "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-            "c.execute('BEGIN EXCLUSIVE'); print('held', flush=True); sys.stdin.read()\n",
+            (
+                "import sqlite3, sys\n"
+                "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+                "c.execute('BEGIN EXCLUSIVE'); print('held', flush=True); sys.stdin.read()\n"
+            ),
             str(db),
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert holder.stdout is not None  # noqa: S101  PIPE was asked for
+    assert holder.stdout is not None
     if holder.stdout.readline() != "held\n":
         raise SystemExit("could not lock the log")
     try:
@@ -149,7 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--commands", type=int, default=40)
     ns = parser.parse_args(argv)
-    peer = _times(ns.commands, lambda _i: subprocess.run([sys.executable, "-c", "pass"], check=True))
+    peer = _times(
+        ns.commands, lambda _i: subprocess.run([sys.executable, "-c", "pass"], check=True)
+    )
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         (home / "config.toml").write_text(CALM, encoding="utf-8")

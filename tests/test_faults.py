@@ -31,6 +31,7 @@ from posturebreak.settings import Settings
 from posturebreak.spool import Spool
 from posturebreak.store import EventStore
 from posturebreak.writer import LogWriter
+from tests import asuser
 from tests.configs import local_noon_tz
 from tests.fakes import FakeClock, RecordingFront, RecordingWakeup
 from tests.sim import BERLIN, at
@@ -52,6 +53,16 @@ every = "5s"
 duration = "3s"
 [prompt]
 notice = "0s"
+"""
+
+
+# Reminders far off, every hour a working hour: only the answers a test gives are written.
+CALM_CONFIG = """\
+[schedule]
+workdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+hours = ["00:00-23:59"]
+[breaks.stand]
+duration = "1s"
 """
 
 
@@ -217,17 +228,54 @@ def test_a_locked_log_holds_events_and_saves_them_once_free(tmp_path):
         assert Action.STARTED in actions
 
 
-def test_a_read_only_log_is_one_clear_message(tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("root writes to read-only files; the check needs an ordinary user")
-    store, _ = EventStore.open(tmp_path / "events.sqlite3")
-    store.close()
-    (tmp_path / "events.sqlite3").chmod(0o400)
-    with running_app(tmp_path) as proc:
-        _, err = proc.communicate(timeout=20)
-    assert proc.returncode != 0
+def test_a_read_only_log_keeps_answers_in_the_spool_and_says_why(pytestconfig):
+    # The installed app as an ordinary user: root writes through read-only modes.
+    user = asuser.subject(pytestconfig)
+    with user.scratch() as home:
+        made = user.python_c(
+            "import sys; from pathlib import Path; from posturebreak.store import EventStore\n"
+            "log = Path(sys.argv[1]); store, _ = EventStore.open(log); store.close()\n"
+            "log.chmod(0o400)",
+            str(home / "events.sqlite3"),
+            env=user.env(home),
+        )
+        assert made.returncode == 0, made.stderr
+        (home / "config.toml").write_text(CALM_CONFIG)
+        user.own(home / "config.toml")
+        env = user.env(home, POSTUREBREAK_HOME=str(home), TZ=local_noon_tz(), PYTHONUNBUFFERED="1")
+        app = subprocess.Popen(
+            [str(user.app), "run", "--console"],
+            env=env,
+            cwd=home,
+            user=user.uid,
+            group=user.gid,
+            extra_groups=None if user.uid is None else [],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            for _ in range(200):
+                if user.run([str(user.app), "status"], env=env).returncode == 0:
+                    break
+                time.sleep(0.1)
+            answer = user.run([str(user.app), "break", "stand"], env=env)
+            assert user.run([str(user.app), "quit"], env=env).returncode == 0
+            out, err = app.communicate(timeout=30)
+        finally:
+            app.kill()
+        from posturebreak.spool import read_pending
+
+        spooled = read_pending(home / "events.spool")
+    assert app.returncode == 0, err
     assert "Traceback" not in err
-    assert len(err.strip().splitlines()) == 1
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stdout == "Stand break started.\n"  # durable in the spool: nothing to add
+    assert Action.STARTED in [e.action for e in spooled]
+    notices = [line for line in out.splitlines() if "is read-only" in line]
+    assert len(notices) == 1, out
+    assert "make the file and its folder writable by you" in notices[0]
 
 
 def test_a_data_dir_under_a_regular_file_is_one_clear_message(tmp_path):
