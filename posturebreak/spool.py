@@ -120,6 +120,7 @@ class Spool:
         """
         if not events:
             return
+        self._follow_path()
         data = b"".join(_line(e) for e in events)
         try:
             _write_all(self._fd, data, self._end)
@@ -131,6 +132,35 @@ class Spool:
             raise
         self._end += len(data)
         self._pending.extend(events)
+
+    def _follow_path(self) -> None:
+        """Reopen the spool if its path no longer names the open file (deleted, replaced).
+
+        An fsync into a deleted file would acknowledge answers that vanish at exit: the ones
+        waiting are written again into the file now at the path (its folder made again).
+        """
+        try:
+            st = self.path.lstat()
+            here = os.fstat(self._fd)
+            if (st.st_dev, st.st_ino) == (here.st_dev, here.st_ino):
+                return
+        except FileNotFoundError:
+            pass
+        _log.warning("spool %s was deleted or replaced; writing it again", self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        found = read_pending(self.path)  # a file put there holds answers too: keep them
+        fd = open_private(self.path, os.O_RDWR)
+        os.close(self._fd)
+        self._fd, self._end = fd, 0
+        os.ftruncate(fd, 0)
+        ours = {e.id for e in self._pending}
+        waiting, self._pending = self._pending + [e for e in found if e.id not in ours], []
+        if waiting:
+            _write_all(fd, b"".join(_line(e) for e in waiting), 0)
+            os.fsync(fd)
+            self._end = os.fstat(fd).st_size
+            self._pending = waiting
+        self.reserve()
 
     def clear(self, merged: Iterable[Event]) -> None:
         """Forget ``merged`` (now in the log): empty the file and renew its reserve.

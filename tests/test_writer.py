@@ -185,3 +185,15 @@ def test_a_planted_link_at_the_spool_is_refused_and_its_target_untouched(tmp_pat
     with pytest.raises(UnsafePathError, match="symbolic link"):
         Spool.open(tmp_path / "events.spool")
     assert target.read_text() == "keep me"
+
+
+def test_a_spool_deleted_while_open_is_written_again_with_what_waits(tmp_path: Path) -> None:
+    path = tmp_path / "events.spool"
+    spool = Spool.open(path)
+    first = answers(2)
+    spool.append(first)
+    path.unlink()  # a clean-up tool, a user: the open file is gone from the folder
+    more = answers(1, start=2)
+    spool.append(more)
+    spool.close()
+    assert read_pending(path) == first + more  # nothing acknowledged went into the lost file
