@@ -28,6 +28,8 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/vulture posturebreak tools/vulture_whitelist.py --min-confidence 60
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict posturebreak

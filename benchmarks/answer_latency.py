@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from posturebreak.control import ask
+from posturebreak.control.client import ask
 from posturebreak.paths import resolve
 
 SCRIPT = Path(sys.executable).with_name("posturebreak")

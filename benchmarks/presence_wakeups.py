@@ -27,8 +27,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from posturebreak.presence import make_presence
-from posturebreak.settings import IdleProbeName, IdleSettings, Settings
+from posturebreak.core.settings import IdleProbeName, IdleSettings, Settings
+from posturebreak.presence.sensor import make_presence
 
 
 def switches(tid: int) -> int:

@@ -29,8 +29,8 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from posturebreak.cli import main
-from posturebreak.store import EventStore
+from posturebreak.cli.main import main
+from posturebreak.storage.store import EventStore
 
 TZ = ZoneInfo("Europe/Berlin")
 KIND_SECONDS = {"stand": 60.0, "stretch": 180.0, "walk": 300.0}

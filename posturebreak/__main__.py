@@ -1,5 +1,5 @@
 """``python -m posturebreak`` is the same as the ``posturebreak`` command."""
 
-from posturebreak.cli import main_entry
+from posturebreak.cli.main import main_entry
 
 main_entry()

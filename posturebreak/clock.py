@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Protocol
 
 
@@ -82,8 +82,3 @@ def _windows_clocks() -> tuple[Callable[[], float], Callable[[], float]]:
         return float(kernel32.GetTickCount64()) / 1000.0  # milliseconds, sleep included
 
     return stops, runs_on
-
-
-def local_today() -> date:
-    """Today's date in the system's time zone (for commands that default to "today")."""
-    return SystemClock().now().astimezone().date()

@@ -23,9 +23,8 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from posturebreak.config_text import BREAK_KEYS, SECTIONS, default_config_text, settings_to_text
-from posturebreak.domain import BreakKind, format_duration
-from posturebreak.paths import ensure_private_dir
-from posturebreak.settings import (
+from posturebreak.core.domain import BreakKind, format_duration
+from posturebreak.core.settings import (
     WEEKDAYS,
     BreakRule,
     DndSettings,
@@ -40,6 +39,7 @@ from posturebreak.settings import (
     TraySettings,
     WalkingPlan,
 )
+from posturebreak.paths import ensure_private_dir
 
 __all__ = [
     "ConfigError",

@@ -9,8 +9,8 @@ from __future__ import annotations
 import enum
 from datetime import timedelta
 
-from posturebreak.domain import BreakKind, format_duration
-from posturebreak.settings import WEEKDAYS, Settings
+from posturebreak.core.domain import BreakKind, format_duration
+from posturebreak.core.settings import WEEKDAYS, Settings
 
 
 def _escape(char: str) -> str:

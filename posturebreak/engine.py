@@ -8,19 +8,18 @@ through the ports, so the order of events in the log is the order they happened.
 from __future__ import annotations
 
 import logging
-import queue
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from posturebreak import policy, protocol
-from posturebreak.cards import CardChooser
 from posturebreak.clock import Clock
-from posturebreak.commands import Command
-from posturebreak.domain import BreakKind, Event
-from posturebreak.durability import Durability, Saved
-from posturebreak.effects import (
+from posturebreak.control import protocol
+from posturebreak.core import policy
+from posturebreak.core.cards import CardChooser
+from posturebreak.core.commands import Command
+from posturebreak.core.domain import BreakKind, Event
+from posturebreak.core.effects import (
     ArmWakeup,
     BeginBreak,
     ClosePrompt,
@@ -33,10 +32,11 @@ from posturebreak.effects import (
     StatusView,
     UpdateStatus,
 )
-from posturebreak.exercises import Exercise, ExerciseLibrary
-from posturebreak.messages import Answers, Do, Message, Query, Quit, Tell, Tick
-from posturebreak.policy_state import Context, Observation, PolicyState, initial_state
-from posturebreak.today import TodayCounter
+from posturebreak.core.exercises import Exercise, ExerciseLibrary
+from posturebreak.core.policy_state import Context, Observation, PolicyState, initial_state
+from posturebreak.core.today import TodayCounter
+from posturebreak.messages import Answers, Do, Inbox, Message, Query, Quit, Tell, Tick
+from posturebreak.storage.durability import Durability, Saved
 
 log = logging.getLogger("posturebreak.engine")
 
@@ -131,37 +131,23 @@ class Engine:
         library: ExerciseLibrary | None = None,
         shown: Mapping[BreakKind, list[str]] | None = None,
         on_quit: Callable[[], None] | None = None,
+        inbox: Inbox | None = None,
     ) -> None:
         self.ctx = ctx
         self._clock = clock
         self._store = store
         self._front = front
         self._wakeup = wakeup
-        self._pending_wake: datetime | None = None
         self._batch: list[Event] = []  # the Record effects of the step being carried out
         self._answers = Answers()
         self._presence = presence
         self._today = today if today is not None else TodayCounter(ctx.tz)
         self._cards = CardChooser(library, shown)
         self._on_quit = on_quit
-        self._queue: queue.Queue[Message] = queue.Queue()
+        self._inbox = inbox if inbox is not None else Inbox()
         self._state: PolicyState = initial_state(clock.now())
         self._offsets = self._read_offsets()
         self.view: StatusView | None = None
-
-    def attach_wakeup(self, wakeup: WakeupPort) -> None:
-        """Connect the scheduler (built after the engine, since it calls ``wake``)."""
-        self._wakeup = wakeup
-        if self._pending_wake is not None:
-            wakeup.arm(self._pending_wake)
-
-    def attach_presence(self, presence: PresencePort) -> None:
-        """Connect the presence port; engine thread, before :meth:`run`.
-
-        The desktop builds it once the tray icon is up: its display and bus connections
-        would otherwise delay the icon.
-        """
-        self._presence = presence
 
     # --- called from any thread -----------------------------------------------------------
 
@@ -172,7 +158,7 @@ class Engine:
 
     def post(self, msg: Message) -> None:
         """Queue a message for the engine thread (thread-safe)."""
-        self._queue.put(msg)
+        self._inbox.post(msg)
 
     def wake(self, reason: str = "timer") -> None:
         """Ask for a tick (scheduler, idle watch and clock-jump callbacks use this)."""
@@ -207,7 +193,7 @@ class Engine:
         self._step(None)
         self._flush()
         while True:
-            msg = self._queue.get()
+            msg = self._inbox.take()
             if isinstance(msg, Quit):
                 self._quit(msg)
                 if self._on_quit is not None:
@@ -224,9 +210,8 @@ class Engine:
         self._step(None)
         self._flush()
         while True:
-            try:
-                msg = self._queue.get_nowait()
-            except queue.Empty:
+            msg = self._inbox.take_waiting()
+            if msg is None:
                 return
             if isinstance(msg, Quit):
                 self._quit(msg)
@@ -352,7 +337,6 @@ class Engine:
         elif isinstance(effect, Notify):
             self._front.notify(effect)
         elif isinstance(effect, ArmWakeup):
-            self._pending_wake = effect.at
             if self._wakeup is not None:
                 self._wakeup.arm(effect.at)
         elif isinstance(effect, UpdateStatus):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from posturebreak.commands import Command
-from posturebreak.effects import Notify
+from posturebreak.core.commands import Command
+from posturebreak.core.effects import Notify
 
 
 @dataclass(frozen=True)
@@ -92,3 +93,37 @@ class Answers:
             while len(self._by_id) > self.KEEP:
                 del self._by_id[next(iter(self._by_id))]  # dicts keep insertion order
             return reply, True
+
+
+class Inbox:
+    """The engine's queue, made first so everything can be built around it.
+
+    Any thread posts (the scheduler, the presence watcher, the control server, the tray, the
+    break window's reader, the log writer); only the engine thread takes.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[Message] = queue.Queue()
+
+    def post(self, msg: Message) -> None:
+        """Queue ``msg`` for the engine (any thread)."""
+        self._queue.put(msg)
+
+    def wake(self, reason: str = "timer") -> None:
+        """Ask for a tick (any thread: the scheduler's and the presence watcher's callback)."""
+        self._queue.put(Tick(reason))
+
+    def tell(self, note: Notify) -> None:
+        """Show ``note`` through the engine's front end (any thread: the log writer's)."""
+        self._queue.put(Tell(note))
+
+    def take(self) -> Message:
+        """The next message, waiting for one (engine thread)."""
+        return self._queue.get()
+
+    def take_waiting(self) -> Message | None:
+        """The next message if one is queued, else ``None`` (engine thread)."""
+        try:
+            return self._queue.get_nowait()
+        except queue.Empty:
+            return None

@@ -191,7 +191,7 @@ def _make_subject(config: pytest.Config) -> Subject:
     config.add_cleanup(lambda: _remove(where))
     where.chmod(0o755)
     found = Subject(python=_install(where), uid=user.pw_uid, gid=user.pw_gid)
-    ready = found.python_c("import posturebreak.app")
+    ready = found.python_c("import posturebreak.app.start")
     assert ready.returncode == 0, f"{USER} cannot run {found.python}: {ready.stderr}"
     return found
 

@@ -6,10 +6,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from posturebreak.domain import Event
-from posturebreak.durability import LOGGED, Saved
-from posturebreak.effects import BeginBreak, EndBreak, Notify, ShowPrompt, StatusView
-from posturebreak.exercises import Exercise
+from posturebreak.core.domain import Event
+from posturebreak.core.effects import BeginBreak, EndBreak, Notify, ShowPrompt, StatusView
+from posturebreak.core.exercises import Exercise
+from posturebreak.storage.durability import LOGGED, Saved
 
 
 @dataclass

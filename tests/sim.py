@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from posturebreak.commands import Command
-from posturebreak.domain import Action, Event
-from posturebreak.effects import Effect, Notify, Record, Rejected, ShowPrompt
-from posturebreak.policy import step, stop
-from posturebreak.policy_state import Context, Observation, PolicyState, initial_state
-from posturebreak.settings import Settings
+from posturebreak.core.commands import Command
+from posturebreak.core.domain import Action, Event
+from posturebreak.core.effects import Effect, Notify, Record, Rejected, ShowPrompt
+from posturebreak.core.policy import step, stop
+from posturebreak.core.policy_state import Context, Observation, PolicyState, initial_state
+from posturebreak.core.settings import Settings
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -107,7 +107,7 @@ def minutes(n: float) -> timedelta:
 
 def check_prompt_outcomes(events: list[Event]) -> None:
     """Each prompt ends in exactly one outcome before anything else is prompted."""
-    from posturebreak.domain import PROMPT_OUTCOMES
+    from posturebreak.core.domain import PROMPT_OUTCOMES
 
     open_prompt: Event | None = None
     for e in events:

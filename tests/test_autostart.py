@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from posturebreak.desktop import autostart
-from posturebreak.desktop.autostart import AutostartError
+from posturebreak.frontends.desktop import autostart
+from posturebreak.frontends.desktop.autostart import AutostartError
 
 COMMAND = ["/opt/posture break/bin/posturebreak"]
 

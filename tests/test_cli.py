@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from posturebreak import protocol
-from posturebreak.cli import main
-from posturebreak.commands import Snooze
-from posturebreak.domain import Action, BreakKind, Event, Mode
-from posturebreak.effects import StatusView
-from posturebreak.policy_state import Context
-from posturebreak.settings import Settings
-from posturebreak.store import EventStore
+from posturebreak.cli.main import main
+from posturebreak.control import protocol
+from posturebreak.core.commands import Snooze
+from posturebreak.core.domain import Action, BreakKind, Event, Mode
+from posturebreak.core.effects import StatusView
+from posturebreak.core.policy_state import Context
+from posturebreak.core.settings import Settings
+from posturebreak.storage.store import EventStore
 from tests.configs import local_noon_tz, seconds_config
 from tests.installed import posturebreak
 from tests.sim import BERLIN, at

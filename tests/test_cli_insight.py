@@ -9,9 +9,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from PIL import Image
 
-from posturebreak import cli, eventio, paths, report
-from posturebreak.domain import Action, BreakKind, Event
-from posturebreak.store import EventStore
+from posturebreak import paths
+from posturebreak.cli import main as cli
+from posturebreak.core.domain import Action, BreakKind, Event
+from posturebreak.frontends import report
+from posturebreak.storage import eventio
+from posturebreak.storage.store import EventStore
 
 WALK, STAND = BreakKind.WALK, BreakKind.STAND
 ALL_WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

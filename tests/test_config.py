@@ -23,8 +23,8 @@ from posturebreak.config import (
     parse_settings,
     settings_to_text,
 )
-from posturebreak.domain import BreakKind
-from posturebreak.settings import (
+from posturebreak.core.domain import BreakKind
+from posturebreak.core.settings import (
     WEEKDAYS,
     BreakRule,
     DndSettings,

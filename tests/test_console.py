@@ -13,9 +13,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from posturebreak.console import ConsoleFrontEnd
-from posturebreak.domain import BreakKind, Mode
-from posturebreak.effects import BeginBreak, EndBreak, StatusView
+from posturebreak.core.domain import BreakKind, Mode
+from posturebreak.core.effects import BeginBreak, EndBreak, StatusView
+from posturebreak.frontends.console import ConsoleFrontEnd
 from tests.configs import local_noon_tz, seconds_config
 from tests.installed import SCRIPT
 

@@ -15,21 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from posturebreak import control
-from posturebreak.control import (
-    AlreadyRunning,
-    ControlError,
-    ControlServer,
-    InstanceLock,
-    NotRunning,
-    request,
-)
+from posturebreak.control.client import request
+from posturebreak.control.errors import AlreadyRunning, ControlError, NotRunning
+from posturebreak.control.instance import InstanceLock
+from posturebreak.control.server import ControlServer
+from posturebreak.control.wire import Transport
 from posturebreak.paths import Paths, resolve
 
 REPO = Path(__file__).resolve().parent.parent
 
 LOCK_PROBE = """
-from posturebreak.control import AlreadyRunning, InstanceLock
+from posturebreak.control.errors import AlreadyRunning
+from posturebreak.control.instance import InstanceLock
 from posturebreak.paths import resolve
 try:
     InstanceLock(resolve()).acquire()
@@ -41,7 +38,7 @@ print("acquired")
 
 LOCK_HOLDER = """
 import sys
-from posturebreak.control import InstanceLock
+from posturebreak.control.instance import InstanceLock
 from posturebreak.paths import resolve
 InstanceLock(resolve()).acquire()
 print("locked", flush=True)
@@ -50,7 +47,8 @@ sys.stdin.read()
 
 SERVER = """
 import os, threading
-from posturebreak.control import ControlServer, InstanceLock
+from posturebreak.control.server import ControlServer
+from posturebreak.control.instance import InstanceLock
 from posturebreak.paths import resolve
 paths = resolve()
 done = threading.Event()
@@ -217,7 +215,7 @@ def test_stale_socket_file_means_not_running_and_is_replaced_by_the_lock_holder(
         dead.bind(str(paths.socket_file))
     assert paths.socket_file.exists()
     with pytest.raises(NotRunning):
-        request(paths, {"cmd": "status"})
+        request(paths, {"cmd": "status"}, transport=Transport.TCP)
     with pytest.raises(ControlError, match="does not hold"):
         ControlServer(paths, recorder).start()  # only the lock holder may remove it
     with InstanceLock(paths), ControlServer(paths, recorder):
@@ -244,7 +242,7 @@ def test_server_in_a_child_process_answers_and_quits(paths):
         assert srv.wait(10) == 0
     assert not paths.socket_file.exists()
     with pytest.raises(NotRunning):
-        request(paths, {"cmd": "status"})
+        request(paths, {"cmd": "status"}, transport=Transport.TCP)
 
 
 def test_socket_is_private(server, paths):
@@ -403,7 +401,7 @@ def test_stop_leaves_no_socket_and_no_thread(paths, lock, recorder):
         assert control_threads() == []
     assert not paths.socket_file.exists()
     with pytest.raises(NotRunning):
-        request(paths, {"cmd": "status"})
+        request(paths, {"cmd": "status"}, transport=Transport.TCP)
     srv.stop()  # twice is fine
     srv.start()  # and it can serve again
     assert request(paths, {"cmd": "status"})["ok"] is True
@@ -447,13 +445,12 @@ def test_silent_server_is_a_timeout_error(paths, lock):
 # --- the Windows transport (TCP on 127.0.0.1 with a token), run here on purpose ----------------
 
 
-def test_loopback_transport_with_token(paths, lock, recorder, monkeypatch):
-    monkeypatch.setattr(control, "_use_tcp", lambda: True)
+def test_loopback_transport_with_token(paths, lock, recorder):
     endpoint = paths.runtime_dir / "control.endpoint"
-    with ControlServer(paths, recorder):
+    with ControlServer(paths, recorder, transport=Transport.TCP):
         assert stat.S_IMODE(endpoint.stat().st_mode) == 0o600
         assert not paths.socket_file.exists()
-        assert request(paths, {"cmd": "status"})["echo"] == "status"
+        assert request(paths, {"cmd": "status"}, transport=Transport.TCP)["echo"] == "status"
         port = json.loads(endpoint.read_text())["port"]
         for token in (None, "0" * 64):
             body: dict[str, object] = {"cmd": "quit"}
@@ -466,4 +463,4 @@ def test_loopback_transport_with_token(paths, lock, recorder, monkeypatch):
     assert recorder.cmds() == ["status"]
     assert not endpoint.exists()
     with pytest.raises(NotRunning):
-        request(paths, {"cmd": "status"})
+        request(paths, {"cmd": "status"}, transport=Transport.TCP)

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from posturebreak.idle.dbus import LockState, ScreenLock
-from posturebreak.idle.dbus_watch import open_watches
-from posturebreak.presence import Presence, make_presence
-from posturebreak.presence_watch import PresenceWatcher
-from posturebreak.settings import IdleProbeName, IdleSettings, Settings
+from posturebreak.core.settings import IdleProbeName, IdleSettings, Settings
+from posturebreak.presence.idle.dbus import LockState, ScreenLock
+from posturebreak.presence.idle.dbus_watch import open_watches
+from posturebreak.presence.sensor import Presence, make_presence
+from posturebreak.presence.watch import PresenceWatcher
 from tests.configs import local_noon_tz, seconds_config
 from tests.dbus_rig import ACTIVE_WATCH_ID, IDLE_WATCH_ID, Desk, desk
 from tests.fakes import FixedProbe
@@ -151,7 +151,7 @@ def test_mutter_watches_say_when_the_person_leaves_and_returns(rig):
 
 
 def test_a_dead_bus_never_stops_sampling(rig, caplog):
-    caplog.set_level(logging.INFO, "posturebreak.presence")
+    caplog.set_level(logging.INFO, "posturebreak.presence.sensor")
     rig.start_mutter()
     state = LockState()
     lock = ScreenLock(state)

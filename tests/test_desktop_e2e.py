@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from posturebreak.commands import PauseFor
-from posturebreak.desktop.controls import menu_to_json
-from posturebreak.desktop.menu import build_menu
-from posturebreak.domain import BreakKind, Mode
-from posturebreak.effects import StatusView
+from posturebreak.core.commands import PauseFor
+from posturebreak.core.domain import BreakKind, Mode
+from posturebreak.core.effects import StatusView
+from posturebreak.frontends.desktop.controls import menu_to_json
+from posturebreak.frontends.desktop.menu import build_menu
 from tests.desktop_rig import App, click, config_text, desktop, icon_window, sh, wait_for
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]

@@ -19,9 +19,10 @@ from typing import Any
 
 import pytest
 
-from posturebreak.idle import ProbeError, mac_capture, mac_dnd, win_dnd
-from posturebreak.idle.mac_capture import CaptureLibs, MacCapture
-from posturebreak.idle.mac_dnd import (
+from posturebreak.core.settings import DndSettings, Settings
+from posturebreak.presence.dnd import mac_capture, mac_dnd, win_dnd
+from posturebreak.presence.dnd.mac_capture import CaptureLibs, MacCapture
+from posturebreak.presence.dnd.mac_dnd import (
     ALPHA,
     BOUNDS,
     LAYER,
@@ -33,8 +34,7 @@ from posturebreak.idle.mac_dnd import (
     fourcc,
     frontmost,
 )
-from posturebreak.idle.null import NullProbe
-from posturebreak.idle.win_dnd import (
+from posturebreak.presence.dnd.win_dnd import (
     CONSENT_STORE,
     Rect,
     Win32Libs,
@@ -47,9 +47,10 @@ from posturebreak.idle.win_dnd import (
     fullscreen_state,
     window_facts,
 )
-from posturebreak.idle.x11 import ActiveWindow
-from posturebreak.presence import FULLSCREEN_HOLD, Presence
-from posturebreak.settings import DndSettings, Settings
+from posturebreak.presence.idle import ProbeError
+from posturebreak.presence.idle.null import NullProbe
+from posturebreak.presence.idle.x11 import ActiveWindow
+from posturebreak.presence.sensor import FULLSCREEN_HOLD, Presence
 
 HD = Rect(0, 0, 1920, 1080)
 RIGHT = Rect(1920, 0, 4480, 1440)  # a second, larger monitor to the right
@@ -137,8 +138,8 @@ def test_app_names_answer_to_the_short_name():
 
 def test_the_modules_import_without_windows_or_macos():
     code = (
-        "import sys, posturebreak.idle.win_dnd, posturebreak.idle.mac_dnd\n"
-        "import posturebreak.idle.mac_capture\n"
+        "import sys, posturebreak.presence.dnd.win_dnd, posturebreak.presence.dnd.mac_dnd\n"
+        "import posturebreak.presence.dnd.mac_capture\n"
         "print(sorted(m for m in ('winreg', 'ctypes.wintypes') if m in sys.modules))"
     )
     out = subprocess.run(
@@ -838,7 +839,7 @@ class _Port:
 def test_make_presence_uses_the_platforms_own_ports(
     monkeypatch, platform, windows_module, capture_module
 ):
-    from posturebreak.presence import make_presence
+    from posturebreak.presence.sensor import make_presence
 
     opened: list[str] = []
     port = _Port()
@@ -866,7 +867,7 @@ def test_make_presence_uses_the_platforms_own_ports(
 
 
 def test_make_presence_without_the_platforms_apis_holds_nothing():
-    from posturebreak.presence import make_presence
+    from posturebreak.presence.sensor import make_presence
 
     for platform in ("win32", "darwin"):  # on Linux their libraries are missing: no ports
         presence = make_presence(Settings(), {}, lambda _why: None, platform=platform)

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from posturebreak.domain import Action
-from posturebreak.spool import read_pending
-from posturebreak.store import EventStore
+from posturebreak.core.domain import Action
+from posturebreak.storage.spool import read_pending
+from posturebreak.storage.store import EventStore
 from tests.configs import local_noon_tz
 from tests.installed import SCRIPT
 
@@ -240,9 +240,9 @@ def test_space_freed_while_running_moves_the_spool_into_the_log(tiny_disk: Path)
 def test_a_disk_with_no_room_even_for_the_spool_says_so_and_saves_once_there_is(
     tiny_disk: Path,
 ) -> None:
-    from posturebreak.durability import Durability
-    from posturebreak.spool import Spool
-    from posturebreak.writer import LogWriter
+    from posturebreak.storage.durability import Durability
+    from posturebreak.storage.spool import Spool
+    from posturebreak.storage.writer import LogWriter
     from tests.fakes import FakeClock
     from tests.sim import at
     from tests.test_writer import answers
@@ -252,8 +252,8 @@ def test_a_disk_with_no_room_even_for_the_spool_says_so_and_saves_once_there_is(
     store.write(first)
     filler = fill(tiny_disk)  # full before the spool exists: it gets no reserve
     notes: list[object] = []
-    writer = LogWriter(store, Spool.open(tiny_disk / "events.spool"), FakeClock(at("2026-11-23")))
-    writer.attach_notices(notes.append)
+    spool = Spool.open(tiny_disk / "events.spool")
+    writer = LogWriter(store, spool, FakeClock(at("2026-11-23")), tell=notes.append)
     try:
         lost = answers(2, start=1)
         saved = writer.write_now(lost)

@@ -8,16 +8,16 @@ from datetime import timedelta
 
 import pytest
 
-from posturebreak.cards import remembered_exercises
-from posturebreak.commands import Snooze, StartBreak, TakeBreak
-from posturebreak.domain import Action, BreakKind, Event
-from posturebreak.durability import Durability, Problem, Saved
-from posturebreak.effects import Notify
+from posturebreak.core.cards import remembered_exercises
+from posturebreak.core.commands import Snooze, StartBreak, TakeBreak
+from posturebreak.core.domain import Action, BreakKind, Event
+from posturebreak.core.effects import Notify
+from posturebreak.core.exercises import ExerciseLibrary
+from posturebreak.core.policy_state import Context
+from posturebreak.core.settings import Settings
 from posturebreak.engine import Engine
-from posturebreak.exercises import ExerciseLibrary
 from posturebreak.messages import Do, Quit, Reply, Tell, Tick
-from posturebreak.policy_state import Context
-from posturebreak.settings import Settings
+from posturebreak.storage.durability import Durability, Problem, Saved
 from tests.fakes import FakeClock, RecordingFront, RecordingStore, RecordingWakeup
 from tests.sim import BERLIN, at
 

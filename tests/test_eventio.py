@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from posturebreak.domain import Action, BreakKind, Event
-from posturebreak.eventio import (
+from posturebreak.core.domain import Action, BreakKind, Event
+from posturebreak.storage.eventio import (
     MAX_DURATION_S,
     ImportFormatError,
     event_from_dict,

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from posturebreak.domain import BreakKind
-from posturebreak.exercises import (
+from posturebreak.core.domain import BreakKind
+from posturebreak.core.exercises import (
     Exercise,
     ExerciseLibrary,
     LibraryError,
@@ -152,7 +152,7 @@ def test_contact_sheet_exists_for_the_readme():
 
 def test_importing_the_library_loads_no_imaging_or_gui_toolkit():
     code = (
-        "import sys, posturebreak.exercises as e\n"
+        "import sys, posturebreak.core.exercises as e\n"
         "e.ExerciseLibrary.load()\n"
         "bad = {'PIL', 'tkinter', 'pystray', 'plyer', 'apscheduler'} & set(sys.modules)\n"
         "print(sorted(bad))\n"

@@ -20,17 +20,18 @@ from pathlib import Path
 
 import pytest
 
-from posturebreak.commands import StartBreak
-from posturebreak.control import ControlError, NotRunning, request
-from posturebreak.domain import Action, BreakKind, Event
+from posturebreak.control.client import request
+from posturebreak.control.errors import ControlError, NotRunning
+from posturebreak.core.commands import StartBreak
+from posturebreak.core.domain import Action, BreakKind, Event
+from posturebreak.core.policy_state import Context
+from posturebreak.core.settings import Settings
 from posturebreak.engine import Engine
 from posturebreak.messages import Do, Tick
 from posturebreak.paths import resolve
-from posturebreak.policy_state import Context
-from posturebreak.settings import Settings
-from posturebreak.spool import Spool
-from posturebreak.store import EventStore
-from posturebreak.writer import LogWriter
+from posturebreak.storage.spool import Spool
+from posturebreak.storage.store import EventStore
+from posturebreak.storage.writer import LogWriter
 from tests import asuser
 from tests.configs import local_noon_tz
 from tests.fakes import FakeClock, RecordingFront, RecordingWakeup
@@ -233,7 +234,8 @@ def test_a_read_only_log_keeps_answers_in_the_spool_and_says_why(pytestconfig):
     user = asuser.subject(pytestconfig)
     with user.scratch() as home:
         made = user.python_c(
-            "import sys; from pathlib import Path; from posturebreak.store import EventStore\n"
+            "import sys; from pathlib import Path\n"
+            "from posturebreak.storage.store import EventStore\n"
             "log = Path(sys.argv[1]); store, _ = EventStore.open(log); store.close()\n"
             "log.chmod(0o400)",
             str(home / "events.sqlite3"),
@@ -265,7 +267,7 @@ def test_a_read_only_log_keeps_answers_in_the_spool_and_says_why(pytestconfig):
             out, err = app.communicate(timeout=30)
         finally:
             app.kill()
-        from posturebreak.spool import read_pending
+        from posturebreak.storage.spool import read_pending
 
         spooled = read_pending(home / "events.spool")
     assert app.returncode == 0, err

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from posturebreak.commands import FinishBreak, PauseFor, Skip, Snooze, StartBreak, TakeBreak
-from posturebreak.desktop.frontend import DesktopFrontEnd
-from posturebreak.desktop.menu import AppAction, MenuItem
-from posturebreak.desktop.prompt import WindowAnswer, WindowSpec
-from posturebreak.domain import BreakKind, Choice, Mode
-from posturebreak.effects import BeginBreak, EndBreak, Notify, ShowPrompt, StatusView
-from posturebreak.exercises import Exercise, ExerciseLibrary
+from posturebreak.core.commands import FinishBreak, PauseFor, Skip, Snooze, StartBreak, TakeBreak
+from posturebreak.core.domain import BreakKind, Choice, Mode
+from posturebreak.core.effects import BeginBreak, EndBreak, Notify, ShowPrompt, StatusView
+from posturebreak.core.exercises import Exercise, ExerciseLibrary
+from posturebreak.core.settings import Settings
+from posturebreak.frontends.desktop.frontend import DesktopFrontEnd
+from posturebreak.frontends.desktop.menu import AppAction, MenuItem
+from posturebreak.frontends.desktop.prompt import WindowAnswer, WindowSpec
 from posturebreak.messages import Do, Quit
 from posturebreak.paths import resolve
-from posturebreak.settings import Settings
 
 NOW = datetime(2024, 5, 6, 10, 0, tzinfo=timezone.utc)
 DISPLAY_ENV = {"DISPLAY": ":99"}

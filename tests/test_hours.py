@@ -12,15 +12,15 @@ from datetime import date, datetime, time, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from posturebreak import hours, insight, stats, walkplan
-from posturebreak.commands import PauseUntilTomorrow, StartBreak
 from posturebreak.config import parse_settings
-from posturebreak.domain import Action, BreakKind, Event
-from posturebreak.effects import ShowPrompt
-from posturebreak.insight import Outcome, Period, Streaks
-from posturebreak.planner import plan_day
-from posturebreak.settings import Schedule, Settings, TimeRange
-from posturebreak.today import TodayCounter
+from posturebreak.core import hours, insight, stats, walkplan
+from posturebreak.core.commands import PauseUntilTomorrow, StartBreak
+from posturebreak.core.domain import Action, BreakKind, Event
+from posturebreak.core.effects import ShowPrompt
+from posturebreak.core.insight import Outcome, Period, Streaks
+from posturebreak.core.planner import plan_day
+from posturebreak.core.settings import Schedule, Settings, TimeRange
+from posturebreak.core.today import TodayCounter
 from tests.sim import BERLIN, Sim, at, check_prompt_outcomes
 
 UTC = timezone.utc

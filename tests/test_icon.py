@@ -11,14 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from posturebreak.desktop.icon import (
+from posturebreak.core.domain import Mode
+from posturebreak.frontends.desktop.icon import (
     RING_STEPS,
     STATE_COLOURS,
     draw_icon,
     geometry,
     ring_step,
 )
-from posturebreak.domain import Mode
 
 SIZES = [(16, 1), (22, 1), (24, 1), (32, 1), (48, 1), (16, 2), (24, 2)]
 TOLERANCE = 14
@@ -294,7 +294,7 @@ def test_ring_step_limits_redraws_to_25_pictures():
 
 def test_menu_model_imports_without_a_toolkit():
     code = (
-        "import sys, posturebreak.desktop.menu\n"
+        "import sys, posturebreak.frontends.desktop.menu\n"
         "print(sorted(m for m in ('pystray', 'PIL', 'tkinter') if m in sys.modules))"
     )
     out = subprocess.run(

@@ -11,10 +11,10 @@ from datetime import timedelta
 
 import pytest
 
-from posturebreak.idle import candidates, make_probe
-from posturebreak.idle.macos import parse_ioreg
-from posturebreak.idle.windows import ticks_between
-from posturebreak.settings import IdleProbeName as P
+from posturebreak.core.settings import IdleProbeName as P
+from posturebreak.presence.idle import candidates, make_probe
+from posturebreak.presence.idle.macos import parse_ioreg
+from posturebreak.presence.idle.windows import ticks_between
 
 AUTO = P.AUTO
 
@@ -105,7 +105,7 @@ def test_x11_idle_grows_without_input_and_input_resets_it(display):
 
 @pytest.mark.gui
 def test_x11_input_watch_wakes_only_while_armed(display):
-    from posturebreak.idle.x11 import InputWatch
+    from posturebreak.presence.idle.x11 import InputWatch
 
     watch = InputWatch(display)
     try:

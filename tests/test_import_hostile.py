@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from posturebreak import cli, eventio
-from posturebreak.domain import Action, BreakKind, Event
-from posturebreak.store import EventStore
+from posturebreak.cli import main as cli
+from posturebreak.core.domain import Action, BreakKind, Event
+from posturebreak.storage import eventio
+from posturebreak.storage.store import EventStore
 from tests.installed import SCRIPT, env_for
 
 T0 = datetime(2026, 11, 21, 9, 30, tzinfo=timezone.utc)
@@ -194,7 +195,7 @@ def _peak_kib(args: list[str], env: dict[str, str]) -> tuple[subprocess.Complete
         "        if line.startswith('VmHWM'): sys.stderr.write('PEAK ' + line.split()[1] + '\\n')\n"
         "atexit.register(peak)\n"
         "sys.argv = ['posturebreak', *sys.argv[1:]]\n"
-        "from posturebreak import cli\n"
+        "from posturebreak.cli import main as cli\n"
         "code = cli.main(sys.argv[1:])\n"
         "peak(); atexit.unregister(peak); sys.exit(code)\n"
     )

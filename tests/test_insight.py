@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from posturebreak import insight, stats, walkplan
-from posturebreak.domain import Action, BreakKind, Event
-from posturebreak.insight import Outcome, Period
-from posturebreak.settings import GoalSettings, Schedule, Settings, WalkingPlan
-from posturebreak.store import EventStore
+from posturebreak.core import insight, stats, walkplan
+from posturebreak.core.domain import Action, BreakKind, Event
+from posturebreak.core.insight import Outcome, Period
+from posturebreak.core.settings import GoalSettings, Schedule, Settings, WalkingPlan
+from posturebreak.storage.store import EventStore
 from tests.sim import BERLIN, at
 
 STAND, STRETCH, WALK = BreakKind.STAND, BreakKind.STRETCH, BreakKind.WALK

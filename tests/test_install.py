@@ -101,6 +101,10 @@ def test_the_wheel_carries_the_pictures_exercises_and_icons(tmp_path):
     assert any(n.startswith("posturebreak/assets/exercises/") and n.endswith(".png") for n in names)
     assert any(n.startswith("posturebreak/assets/icons/") for n in names)
     assert "posturebreak/py.typed" in names
+    # Every module of the source tree is in the wheel (a package left out of pyproject's
+    # list would only fail when a user reaches it).
+    source = {p.relative_to(REPO).as_posix() for p in (REPO / "posturebreak").rglob("*.py")}
+    assert source <= set(names), sorted(source - set(names))
 
 
 def readme_uninstall_block() -> str:
@@ -132,7 +136,7 @@ def test_pipx_install_gives_a_working_command(pipx_installed, outside):
     assert pb.exists(), "pipx put no posturebreak command on the PATH"
     assert "stand" in run([str(pb), "plan", "--date", "2026-11-23"], cwd, env).lower()
     probe = (
-        "import posturebreak; from posturebreak.exercises import ExerciseLibrary as L; "
+        "import posturebreak; from posturebreak.core.exercises import ExerciseLibrary as L; "
         "lib = L.load(); print(posturebreak.__file__); print(len(lib.exercises)); "
         "print(sum((lib.picture_dir / e.picture).exists() for e in lib.exercises))"
     )

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from posturebreak import cli, paths
-from posturebreak.cli_insight import cmd_import
-from posturebreak.domain import Action, BreakKind, Event
-from posturebreak.store import EventStore
+from posturebreak import paths
+from posturebreak.cli import main as cli
+from posturebreak.cli.insight import cmd_import
+from posturebreak.core.domain import Action, BreakKind, Event
+from posturebreak.storage.store import EventStore
 from tests.fakes import FakeClock
 
 T0 = datetime(2026, 11, 23, 9, 30, tzinfo=timezone.utc)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from posturebreak.commands import (
+from posturebreak.core.commands import (
     FinishBreak,
     PauseFor,
     PauseUntilTomorrow,
@@ -18,7 +18,9 @@ from posturebreak.commands import (
     StartBreak,
     TakeBreak,
 )
-from posturebreak.desktop.menu import (
+from posturebreak.core.domain import BreakKind, Mode
+from posturebreak.core.settings import Settings
+from posturebreak.frontends.desktop.menu import (
     AppAction,
     MenuItem,
     Separator,
@@ -27,8 +29,6 @@ from posturebreak.desktop.menu import (
     build_menu,
     to_pystray,
 )
-from posturebreak.domain import BreakKind, Mode
-from posturebreak.settings import Settings
 
 NOW = datetime(2024, 3, 5, 10, 0, tzinfo=timezone.utc)
 DURATIONS = {
@@ -46,7 +46,7 @@ def _own_home(monkeypatch, tmp_path):
 
 def view_for(mode, **changes):
     """A realistic status for ``mode``: the fields the policy would fill in."""
-    from posturebreak.effects import StatusView
+    from posturebreak.core.effects import StatusView
 
     base = StatusView(
         mode=mode,

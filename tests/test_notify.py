@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from posturebreak.desktop import notify
-from posturebreak.desktop.notify import Backend, NullNotifier, PlyerNotifier
+from posturebreak.frontends.desktop import notify
+from posturebreak.frontends.desktop.notify import Backend, NullNotifier, PlyerNotifier
 from tests.desktop_rig import BUS_CONFIG
 
 LOGGER = "posturebreak.notify"
@@ -266,7 +266,8 @@ def test_notification_reaches_a_real_notification_server(notification_server, ca
 
 def test_importing_the_desktop_helpers_loads_no_toolkit():
     code = (
-        "import sys, posturebreak.desktop.notify, posturebreak.desktop.autostart\n"
+        "import sys, posturebreak.frontends.desktop.notify\n"
+        "import posturebreak.frontends.desktop.autostart\n"
         "print(sorted(m for m in ('plyer', 'dbus', 'PIL', 'winreg') if m in sys.modules))"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "DBUS_SESSION_BUS_ADDRESS")}

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from posturebreak.commands import StartBreak
-from posturebreak.domain import Action, BreakKind, Mode
-from posturebreak.effects import ClosePrompt
-from posturebreak.policy import AFTER_MEETING, AWAY_PROMPT, MEETING_HOLD
-from posturebreak.policy_state import view_of
-from posturebreak.settings import Settings
+from posturebreak.core.commands import StartBreak
+from posturebreak.core.domain import Action, BreakKind, Mode
+from posturebreak.core.effects import ClosePrompt
+from posturebreak.core.policy import AFTER_MEETING, AWAY_PROMPT, MEETING_HOLD
+from posturebreak.core.policy_state import view_of
+from posturebreak.core.settings import Settings
 from tests.sim import Sim, World, at, check_prompt_outcomes, minutes
 
 

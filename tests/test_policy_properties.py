@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from posturebreak.commands import (
+from posturebreak.core.commands import (
     FinishBreak,
     PauseFor,
     Resume,
@@ -16,8 +16,9 @@ from posturebreak.commands import (
     StartBreak,
     TakeBreak,
 )
-from posturebreak.domain import Action, BreakKind
-from posturebreak.settings import Settings
+from posturebreak.core.domain import Action, BreakKind
+from posturebreak.core.policy_state import OnBreak, Prompt
+from posturebreak.core.settings import Settings
 from tests.sim import Sim, at, check_prompt_outcomes
 
 commands = st.one_of(
@@ -78,12 +79,12 @@ def test_invariants_hold_for_any_day(script, weekday):
         and e.detail not in {"manual", "next"}
     ]
     natural_closes = [e for e in sim.of(Action.NATURAL) if "prompt" in e.detail]
-    still_open = 1 if type(sim.state.activity).__name__ == "Prompt" else 0
+    still_open = 1 if isinstance(sim.state.activity, Prompt) else 0
     assert len(prompts) == len(closed) + len(natural_closes) + still_open
     # Every started break ends exactly once (or is still running).
     started = len(sim.of(Action.STARTED))
     ended = len(sim.of(Action.COMPLETED)) + len(sim.of(Action.ENDED_EARLY))
-    running = 1 if type(sim.state.activity).__name__ == "OnBreak" else 0
+    running = 1 if isinstance(sim.state.activity, OnBreak) else 0
     assert started == ended + running
     # Quitting leaves nothing open: every prompt and every break has its one outcome.
     sim.stop()

@@ -16,15 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from posturebreak.domain import Action, BreakKind, Mode
+from posturebreak.core.domain import Action, BreakKind, Mode
+from posturebreak.core.policy import AFTER_MEETING
+from posturebreak.core.policy_state import Context
+from posturebreak.core.settings import DndSettings, Settings
 from posturebreak.engine import Engine
-from posturebreak.idle.capture import ProcCapture, capture_devices, capture_in_use
-from posturebreak.idle.null import NullProbe
-from posturebreak.idle.x11 import ActiveWindow
 from posturebreak.messages import Tick
-from posturebreak.policy import AFTER_MEETING
-from posturebreak.policy_state import Context
-from posturebreak.presence import (
+from posturebreak.presence.dnd.capture import ProcCapture, capture_devices, capture_in_use
+from posturebreak.presence.idle.null import NullProbe
+from posturebreak.presence.idle.x11 import ActiveWindow
+from posturebreak.presence.sensor import (
     CLOSE,
     FAR,
     HELD,
@@ -34,7 +35,6 @@ from posturebreak.presence import (
     app_focused,
     sample_interval,
 )
-from posturebreak.settings import DndSettings, Settings
 from tests.configs import local_noon_tz, seconds_config
 from tests.fakes import FakeClock, FixedProbe, RecordingFront, RecordingStore, RecordingWakeup
 from tests.installed import SCRIPT
@@ -371,7 +371,7 @@ def test_a_real_fullscreen_window_holds_and_leaving_fullscreen_releases(display)
     from Xlib import Xatom
     from Xlib import display as xdisplay
 
-    from posturebreak.idle.x11 import X11Probe, X11Windows
+    from posturebreak.presence.idle.x11 import X11Probe, X11Windows
 
     d = xdisplay.Display(display)
     root = d.screen().root
@@ -474,17 +474,9 @@ def wait_for(predicate, timeout: float = 20.0) -> None:
     raise AssertionError("timed out")
 
 
-def presence_wired() -> bool:
-    import posturebreak.app
-
-    return "make_presence" in Path(posturebreak.app.__file__).read_text()
-
-
 @pytest.mark.gui
 @pytest.mark.slow
 def test_the_real_app_logs_a_natural_break_when_nobody_touches_the_desk(display, tmp_path):
-    if not presence_wired():
-        pytest.skip("app.py does not build the presence adapter yet (make_presence)")
     write_config(tmp_path)
     subprocess.run(["xdotool", "mousemove_relative", "5", "5"], check=True)
     app = start_app(tmp_path)

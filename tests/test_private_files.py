@@ -155,7 +155,7 @@ def test_a_planted_link_at_the_welcome_marker_is_never_written_through(tmp_path)
     target, before = _plant(tmp_path / "data" / "welcomed", tmp_path)
     with pytest.raises(UnsafePathError, match="symbolic link, not our file; remove it"):
         open_private(tmp_path / "data" / "welcomed", os.O_WRONLY)
-    from posturebreak.welcome import remember_welcomed
+    from posturebreak.frontends.welcome import remember_welcomed
 
     remember_welcomed(tmp_path / "data")
     _untouched(target, before)
@@ -171,7 +171,7 @@ def test_private_files_are_created_0600(tmp_path):
         os.umask(old_umask)
     os.close(fd)
     assert stat.S_IMODE((home / "posturebreak.log").stat().st_mode) == 0o600
-    from posturebreak.control import InstanceLock
+    from posturebreak.control.instance import InstanceLock
 
     with InstanceLock(resolve({"POSTUREBREAK_HOME": str(home)})):
         assert stat.S_IMODE((home / "posturebreak.lock").stat().st_mode) == 0o600
@@ -255,7 +255,9 @@ def test_the_runtime_dir_is_created_0700_in_the_users_own_cache(short):
 def test_a_deep_home_puts_the_socket_in_a_private_temp_dir_and_cleans_it(
     tmp_path, short, monkeypatch
 ):
-    from posturebreak.control import ControlServer, InstanceLock, request
+    from posturebreak.control.client import request
+    from posturebreak.control.instance import InstanceLock
+    from posturebreak.control.server import ControlServer
 
     home = tmp_path / ("d" * 60) / ("e" * 40)
     monkeypatch.setenv("TMPDIR", str(short / "t"))

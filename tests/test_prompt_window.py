@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from posturebreak.desktop.prompt import (
+from posturebreak.core.domain import BreakKind, Choice
+from posturebreak.frontends.desktop.prompt import (
     PromptLauncher,
     SpecError,
     WindowAnswer,
@@ -29,7 +30,6 @@ from posturebreak.desktop.prompt import (
     spec_to_json,
     window_available,
 )
-from posturebreak.domain import BreakKind, Choice
 
 REPO = Path(__file__).resolve().parents[1]
 WALK_GREEN = (0x15, 0x83, 0x4F)
@@ -117,7 +117,7 @@ def run_window(stdin: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("DISPLAY", None)  # a bad spec must be refused before any window is tried
     return subprocess.run(
-        [sys.executable, "-m", "posturebreak.desktop.prompt_window"],
+        [sys.executable, "-m", "posturebreak.frontends.desktop.prompt_window"],
         input=stdin,
         capture_output=True,
         text=True,
@@ -140,7 +140,7 @@ def test_the_window_refuses_a_bad_spec_with_one_line_and_status_2(stdin, complai
 
 
 def test_the_chime_is_a_short_soft_wav():
-    from posturebreak.desktop.prompt_look import chime_wav
+    from posturebreak.frontends.desktop.prompt_look import chime_wav
 
     with wave.open(io.BytesIO(chime_wav())) as wav:
         assert (wav.getnchannels(), wav.getsampwidth()) == (1, 2)
@@ -162,7 +162,7 @@ def test_no_window_without_a_display():
 
 
 def test_the_launcher_module_does_not_load_tkinter():
-    code = "import sys, posturebreak.desktop.prompt; print('tkinter' in sys.modules)"
+    code = "import sys, posturebreak.frontends.desktop.prompt; print('tkinter' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -441,7 +441,7 @@ def test_sigterm_closes_the_window_cleanly_without_an_answer(window):
     layout_file = window.tmp_path / "direct.json"
     env = {**os.environ, "PYTHONPATH": str(REPO), "POSTUREBREAK_TEST_LAYOUT": str(layout_file)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "posturebreak.desktop.prompt_window"],
+        [sys.executable, "-m", "posturebreak.frontends.desktop.prompt_window"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -16,18 +16,19 @@ from pathlib import Path
 
 import pytest
 
-from posturebreak.commands import StartBreak, TakeBreak
-from posturebreak.control import ControlError, NotRunning, request
-from posturebreak.domain import PROMPT_OUTCOMES, Action, BreakKind, Event
-from posturebreak.effects import EndBreak
+from posturebreak.control.client import request
+from posturebreak.control.errors import ControlError, NotRunning
+from posturebreak.core.commands import StartBreak, TakeBreak
+from posturebreak.core.domain import PROMPT_OUTCOMES, Action, BreakKind, Event
+from posturebreak.core.effects import EndBreak
+from posturebreak.core.policy import QUIT
+from posturebreak.core.policy_state import Context
+from posturebreak.core.settings import Settings
+from posturebreak.core.unfinished import APP_STOPPED, closing_events, tail
 from posturebreak.engine import Engine
 from posturebreak.messages import Do, Quit
 from posturebreak.paths import resolve
-from posturebreak.policy import QUIT
-from posturebreak.policy_state import Context
-from posturebreak.settings import Settings
-from posturebreak.store import EventStore
-from posturebreak.unfinished import APP_STOPPED, closing_events, tail
+from posturebreak.storage.store import EventStore
 from tests.configs import local_noon_tz, seconds_config
 from tests.fakes import FakeClock, RecordingFront, RecordingStore, RecordingWakeup
 from tests.installed import SCRIPT

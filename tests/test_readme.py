@@ -22,11 +22,11 @@ import pytest
 import tomllib
 
 from posturebreak import config
-from posturebreak.cli import build_parser
-from posturebreak.cli_args import UserError
-from posturebreak.domain import Action, BreakKind, Event
-from posturebreak.settings import Settings
-from posturebreak.store import EventStore
+from posturebreak.cli.args import UserError
+from posturebreak.cli.main import build_parser
+from posturebreak.core.domain import Action, BreakKind, Event
+from posturebreak.core.settings import Settings
+from posturebreak.storage.store import EventStore
 from tests.installed import SCRIPT, env_for, posturebreak
 from tests.sim import at
 

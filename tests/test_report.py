@@ -12,13 +12,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from posturebreak import report
-from posturebreak.cli_insight import build_report
-from posturebreak.domain import Action, BreakKind, Event
-from posturebreak.insight import Outcome, Period, period_bounds
-from posturebreak.report import OUTCOME_COLOURS, SCALE, DayBar, ReportData
-from posturebreak.settings import Settings
-from posturebreak.store import EventStore
+from posturebreak.cli.insight import build_report
+from posturebreak.core.domain import Action, BreakKind, Event
+from posturebreak.core.insight import Outcome, Period, period_bounds
+from posturebreak.core.settings import Settings
+from posturebreak.frontends import report
+from posturebreak.frontends.report import OUTCOME_COLOURS, SCALE, DayBar, ReportData
+from posturebreak.storage.store import EventStore
 
 MONDAY = date(2026, 11, 16)
 SKIPPED, MISSED = Outcome.SKIPPED, Outcome.MISSED

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from posturebreak.desktop.textclock import TextClock
-from posturebreak.domain import BreakKind, Mode
-from posturebreak.effects import StatusView
-from posturebreak.status_text import clock_time, countdown
+from posturebreak.core.domain import BreakKind, Mode
+from posturebreak.core.effects import StatusView
+from posturebreak.core.status_text import clock_time, countdown
+from posturebreak.frontends.desktop.textclock import TextClock
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)  # a Tuesday
 

@@ -20,8 +20,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from posturebreak import paths
-from posturebreak.domain import Action, BreakKind, Event
-from posturebreak.store import SCHEMA_VERSION, EventStore, MovedAside, StoreError, StoreLocked
+from posturebreak.core.domain import Action, BreakKind, Event
+from posturebreak.storage.store import (
+    SCHEMA_VERSION,
+    EventStore,
+    MovedAside,
+    StoreError,
+    StoreLocked,
+)
 from tests import asuser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -553,7 +559,7 @@ def test_a_read_only_folder_gives_one_clear_error(pytestconfig):
             StoreError,
             "EventStore.open(Path(sys.argv[1]))",
             str(locked / "events.sqlite3"),
-            setup="from pathlib import Path\nfrom posturebreak.store import EventStore",
+            setup="from pathlib import Path\nfrom posturebreak.storage.store import EventStore",
         )
     assert re.search("permission denied", message), message
 
@@ -570,8 +576,8 @@ def test_a_read_only_log_gives_one_clear_error(pytestconfig):
             setup=f"""
                 from datetime import datetime
                 from pathlib import Path
-                from posturebreak.domain import Action, BreakKind, Event
-                from posturebreak.store import EventStore
+                from posturebreak.core.domain import Action, BreakKind, Event
+                from posturebreak.storage.store import EventStore
                 T0 = datetime.fromisoformat({T0.isoformat()!r})
                 db = Path(sys.argv[1])
                 store, moved = EventStore.open(db)
@@ -619,8 +625,8 @@ WRITER = """
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from posturebreak.domain import Action, BreakKind, Event
-from posturebreak.store import EventStore
+from posturebreak.core.domain import Action, BreakKind, Event
+from posturebreak.storage.store import EventStore
 store, _ = EventStore.open(Path(sys.argv[1]))
 print("ready", flush=True)
 while True:

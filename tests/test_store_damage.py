@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from posturebreak import paths
-from posturebreak.cli import main
-from posturebreak.domain import Action, BreakKind, Event
-from posturebreak.store import EventStore, LogReplaced
+from posturebreak.cli.main import main
+from posturebreak.core.domain import Action, BreakKind, Event
+from posturebreak.storage.store import EventStore, LogReplaced
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
@@ -99,7 +99,7 @@ def test_the_installed_script_shows_such_a_log_in_full(db):
 
 
 def test_a_big_log_gets_the_cheap_reads_and_still_sees_the_wal(db, monkeypatch):
-    monkeypatch.setattr("posturebreak.store._THOROUGH_MAX_BYTES", 0)
+    monkeypatch.setattr("posturebreak.storage.files.THOROUGH_MAX_BYTES", 0)
     log_cut_off_by_a_full_disk(db, 500)
     store, moved = EventStore.open(db)
     with store:

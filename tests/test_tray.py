@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from posturebreak.commands import PauseFor, Skip, TakeBreak
-from posturebreak.desktop.controls import ControlsLauncher, menu_to_json
-from posturebreak.desktop.menu import AppAction, build_menu
-from posturebreak.desktop.tray import TrayError, choose_backend, resolve_backend
-from posturebreak.domain import BreakKind
-from posturebreak.settings import TrayBackend
+from posturebreak.core.commands import PauseFor, Skip, TakeBreak
+from posturebreak.core.domain import BreakKind
+from posturebreak.core.settings import TrayBackend
+from posturebreak.frontends.desktop.controls import ControlsLauncher, menu_to_json
+from posturebreak.frontends.desktop.menu import AppAction, build_menu
+from posturebreak.frontends.desktop.tray import TrayError, choose_backend, resolve_backend
 from tests.test_frontend import view
 
 REPO = Path(__file__).resolve().parents[1]
@@ -93,8 +93,8 @@ def test_the_controls_menu_carries_ids_that_map_back_to_actions():
 CHILD = """
 import json, signal, sys
 from datetime import timedelta
-from posturebreak.desktop.tray import Tray
-from posturebreak.domain import BreakKind
+from posturebreak.frontends.desktop.tray import Tray
+from posturebreak.core.domain import BreakKind
 from tests.test_frontend import view
 
 def dispatch(action):

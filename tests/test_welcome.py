@@ -10,9 +10,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from posturebreak.domain import BreakKind, Mode
-from posturebreak.effects import StatusView
-from posturebreak.welcome import MARKER, Home, Welcome, first_start, welcome_text
+from posturebreak.core.domain import BreakKind, Mode
+from posturebreak.core.effects import StatusView
+from posturebreak.frontends.welcome import MARKER, Home, Welcome, first_start, welcome_text
 from tests.desktop_rig import App, config_text, desktop, wait_for
 from tests.installed import SCRIPT
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from posturebreak.domain import Action, BreakKind, Event
-from posturebreak.durability import Durability, Problem
-from posturebreak.effects import Notify
+from posturebreak.core.domain import Action, BreakKind, Event
+from posturebreak.core.effects import Notify
 from posturebreak.private import UnsafePathError
-from posturebreak.spool import RESERVE_BYTES, Spool, read_pending
-from posturebreak.store import EventStore
-from posturebreak.writer import NOTICE_EVERY_S, LogWriter
+from posturebreak.storage.durability import Durability, Problem
+from posturebreak.storage.spool import RESERVE_BYTES, Spool, read_pending
+from posturebreak.storage.store import EventStore
+from posturebreak.storage.writer import NOTICE_EVERY_S, LogWriter
 from tests.fakes import FakeClock
 from tests.sim import at
 
@@ -44,9 +44,9 @@ class Rig:
 
     def open(self) -> LogWriter:
         store, _ = EventStore.open(self.db)
-        writer = LogWriter(store, Spool.open(self.home / "events.spool"), self.clock)
-        writer.attach_notices(self.notes.append)
-        return writer
+        return LogWriter(
+            store, Spool.open(self.home / "events.spool"), self.clock, tell=self.notes.append
+        )
 
     def logged(self) -> list[Event]:
         with EventStore.open(self.db)[0] as store:

@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from posturebreak.config_text import settings_to_text  # noqa: E402  after the path insert
-from posturebreak.settings import Settings  # noqa: E402
+from posturebreak.core.settings import Settings  # noqa: E402
 from tests.desktop_rig import App, desktop, icon_window, sh, wait_for  # noqa: E402
 
 # Only what a shot cannot show differs from the defaults: the stand comes 75 s after start

@@ -19,8 +19,8 @@ sys.path.insert(0, str(ROOT))
 
 from PIL import Image, ImageDraw  # noqa: E402  (after the path fix, so the script runs from a checkout)
 
-from posturebreak.desktop.icon import draw_icon  # noqa: E402  (same reason)
-from posturebreak.domain import Mode  # noqa: E402  (same reason)
+from posturebreak.core.domain import Mode  # noqa: E402  (same reason)
+from posturebreak.frontends.desktop.icon import draw_icon  # noqa: E402  (same reason)
 
 PNG_SIZES = (16, 22, 24, 32, 48, 64, 128, 256, 512)
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)

@@ -27,12 +27,13 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from posturebreak import report, walkplan  # noqa: E402  (after the path fix, so the script runs from a checkout)
-from posturebreak.cli_insight import build_report  # noqa: E402  (same reason)
-from posturebreak.domain import Action, BreakKind, Event  # noqa: E402  (same reason)
-from posturebreak.insight import Period, period_bounds  # noqa: E402  (same reason)
-from posturebreak.settings import Settings  # noqa: E402  (same reason)
-from posturebreak.store import EventStore  # noqa: E402  (same reason)
+from posturebreak.cli.insight import build_report  # noqa: E402  (same reason)
+from posturebreak.core import walkplan  # noqa: E402  (same reason)
+from posturebreak.core.domain import Action, BreakKind, Event  # noqa: E402  (same reason)
+from posturebreak.core.insight import Period, period_bounds  # noqa: E402  (same reason)
+from posturebreak.core.settings import Settings  # noqa: E402  (same reason)
+from posturebreak.frontends import report  # noqa: E402  (after the path fix, so the script runs from a checkout)
+from posturebreak.storage.store import EventStore  # noqa: E402  (same reason)
 
 TZ = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 20, 18, 0, tzinfo=TZ)

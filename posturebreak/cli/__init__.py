@@ -1,0 +1,1 @@
+"""The ``posturebreak`` command: the parser and one module per group of subcommands."""

@@ -1,0 +1,1 @@
+"""Do-not-disturb: fullscreen windows, chosen apps, camera and microphone, per platform."""
