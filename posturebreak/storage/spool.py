@@ -67,6 +67,12 @@ def _write_all(fd: int, data: bytes, offset: int) -> None:
         done += n
 
 
+def _events(whole_lines: bytes, path: Path) -> list[Event]:
+    """The events on the complete lines ``whole_lines`` of the spool at ``path``."""
+    lines = whole_lines.splitlines()
+    return [e for n, raw in enumerate(lines, 1) if (e := _parse(raw, f"{path}:{n}"))]
+
+
 class Spool:
     """The spool file at ``path`` (created 0600 without following links)."""
 
@@ -96,8 +102,7 @@ class Spool:
                 with contextlib.suppress(OSError):
                     os.pwrite(fd, b"\0" * (len(data) - end), end)
                     os.fsync(fd)
-            lines = data[:end].splitlines()
-            pending = [e for n, raw in enumerate(lines, 1) if (e := _parse(raw, f"{path}:{n}"))]
+            pending = _events(data[:end], path)
         except BaseException:
             os.close(fd)
             raise
@@ -201,6 +206,4 @@ def read_pending(path: Path) -> list[Event]:
             data = f.read(_MAX_READ_BYTES).split(b"\0", 1)[0]
     except OSError:
         return []
-    end = data.rfind(b"\n") + 1
-    lines = data[:end].splitlines()
-    return [e for n, raw in enumerate(lines, 1) if (e := _parse(raw, f"{path}:{n}"))]
+    return _events(data[: data.rfind(b"\n") + 1], path)
